@@ -1,0 +1,56 @@
+"""Runtime configuration, read from ``NEWSALERT_*`` environment variables or a ``.env`` file.
+
+The README's settings table is generated from this class's field descriptions; a test keeps
+the two in step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """All settings of the worker and the CLI."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSALERT_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    kafka_bootstrap: str | None = Field(
+        None,
+        description="Kafka bootstrap servers (host:port,...). Unset: start the embedded broker.",
+    )
+    app_id: str = Field("newsalert", description="Faust app id; also the consumer group id.")
+    rules_dir: Path = Field(Path("rules"), description="Directory of YAML rule packs to load.")
+    articles_topic: str = Field("articles", description="Topic the worker reads articles from.")
+    alerts_topic: str = Field("alerts", description="Topic matched alerts are written to.")
+    partitions: int = Field(4, ge=1, description="Partitions for topics the worker creates.")
+    data_dir: Path = Field(
+        Path(".newsalert-data"), description="Directory for the worker's local state."
+    )
+    web_port: int = Field(6066, ge=0, le=65535, description="Port of the worker's web server.")
+    web_host: str = Field("127.0.0.1", description="Address the worker's web server binds.")
+    store: str = Field("memory://", description="Faust table store (memory:// or rocksdb://).")
+    slack_token: str | None = Field(None, description="Slack bot token (xoxb-...).")
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Slack Web API base URL (point at a local server)."
+    )
+    slack_channels: list[str] = Field(
+        default_factory=list, description="Slack channels that receive every alert (JSON list)."
+    )
+    webhook_urls: list[str] = Field(
+        default_factory=list, description="Webhook URLs that receive every alert (JSON list)."
+    )
+    webhook_secret: str | None = Field(
+        None, description="Standard Webhooks signing secret (whsec_...); unset: unsigned."
+    )
+    console_alerts: bool = Field(True, description="Print each alert as a console line.")
+    allow_private_destinations: bool = Field(
+        False, description="Allow webhooks to loopback/private addresses (tests, demos)."
+    )
+    log_level: str = Field("INFO", description="Log level of the worker.")
