@@ -15,16 +15,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "ALERT_SCHEMA_VERSION",
+    "SEVERITIES",
     "Alert",
-    "ArticleRef",
     "Article",
+    "ArticleRef",
+    "EscalationTier",
     "Evidence",
     "Match",
+    "MatchRecord",
     "RulePolicy",
-    "EscalationTier",
-    "Threshold",
-    "SEVERITIES",
     "Severity",
+    "Threshold",
     "alert_id",
     "severity_rank",
 ]
@@ -186,3 +187,10 @@ class Alert(_Frozen):
             created_at=now or datetime.now(UTC),
             thread_id=ident,
         )
+
+
+class MatchRecord(_Frozen):
+    """Internal wire format of the matches topic: a match with the article it came from."""
+
+    match: Match
+    article: Article

@@ -17,6 +17,14 @@ __all__ = ["Settings"]
 class Settings(BaseSettings):
     """All settings of the worker and the CLI."""
 
+    @property
+    def articles_dlq_topic(self) -> str:
+        return f"{self.articles_topic}.dlq"
+
+    @property
+    def alerts_dlq_topic(self) -> str:
+        return f"{self.alerts_topic}.dlq"
+
     model_config = SettingsConfigDict(
         env_prefix="NEWSALERT_", env_file=".env", extra="ignore", frozen=True
     )
@@ -29,6 +37,9 @@ class Settings(BaseSettings):
     rules_dir: Path = Field(Path("rules"), description="Directory of YAML rule packs to load.")
     articles_topic: str = Field("articles", description="Topic the worker reads articles from.")
     alerts_topic: str = Field("alerts", description="Topic matched alerts are written to.")
+    matches_topic: str = Field(
+        "matches", description="Internal topic: matches keyed by rule and entity, for state."
+    )
     partitions: int = Field(4, ge=1, description="Partitions for topics the worker creates.")
     data_dir: Path = Field(
         Path(".newsalert-data"), description="Directory for the worker's local state."
@@ -52,5 +63,31 @@ class Settings(BaseSettings):
     console_alerts: bool = Field(True, description="Print each alert as a console line.")
     allow_private_destinations: bool = Field(
         False, description="Allow webhooks to loopback/private addresses (tests, demos)."
+    )
+    rebalance_timeout_s: float | None = Field(
+        None,
+        description="Consumer-group rebalance timeout; unset: 3 s on the embedded broker, "
+        "60 s on Kafka.",
+    )
+    subscriptions_file: Path | None = Field(
+        None, description="YAML file of destinations and routes (see docs/delivery.md)."
+    )
+    slack_signing_secret: str | None = Field(
+        None, description="Slack signing secret for the /newsalert slash command endpoint."
+    )
+    slack_min_interval_s: float = Field(
+        1.0, ge=0, description="Pacing between two Slack messages to one channel (seconds)."
+    )
+    delivery_max_attempts: int = Field(
+        6, ge=1, description="Attempts per alert and destination before it is dead-lettered."
+    )
+    delivery_budget_s: float = Field(
+        300.0, gt=0, description="Longest time spent retrying one delivery before dead letter."
+    )
+    delivery_backoff_s: float = Field(
+        0.5, gt=0, description="First retry delay; doubles per attempt, with jitter."
+    )
+    delivery_backoff_max_s: float = Field(
+        30.0, gt=0, description="Longest delay between two retries."
     )
     log_level: str = Field("INFO", description="Log level of the worker.")

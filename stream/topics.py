@@ -1,0 +1,54 @@
+"""Topic names, their partitioning, and how the worker declares them to Faust.
+
+Every topic carries raw bytes: (de)serialisation is done by our pydantic models, so a bad
+message can be dead-lettered byte for byte instead of failing inside Faust's codec layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from stream.broker.topics import TopicSpec
+from stream.settings import Settings
+
+__all__ = ["Topics", "declare_topics", "topic_specs"]
+
+
+def topic_specs(settings: Settings) -> list[TopicSpec]:
+    """The topics the worker needs before it starts (Tansu never creates topics on first use)."""
+    n = settings.partitions
+    return [
+        TopicSpec(name=settings.articles_topic, partitions=n),
+        TopicSpec(name=settings.articles_dlq_topic, partitions=1),
+        TopicSpec(name=settings.matches_topic, partitions=n),
+        TopicSpec(name=settings.alerts_topic, partitions=n),
+        TopicSpec(name=settings.alerts_dlq_topic, partitions=1),
+    ]
+
+
+@dataclass(frozen=True)
+class Topics:
+    articles: Any
+    articles_dlq: Any
+    matches: Any
+    alerts: Any
+    alerts_dlq: Any
+
+
+def declare_topics(app: Any, settings: Settings) -> Topics:
+    """Declare the topics on a Faust app (raw bytes values, string keys)."""
+
+    def topic(name: str, partitions: int) -> Any:
+        return app.topic(
+            name, key_serializer="raw", value_serializer="raw", partitions=partitions
+        )
+
+    n = settings.partitions
+    return Topics(
+        articles=topic(settings.articles_topic, n),
+        articles_dlq=topic(settings.articles_dlq_topic, 1),
+        matches=topic(settings.matches_topic, n),
+        alerts=topic(settings.alerts_topic, n),
+        alerts_dlq=topic(settings.alerts_dlq_topic, 1),
+    )
