@@ -25,6 +25,18 @@ __all__ = ["EmbeddedBroker", "free_port", "wait_until_ready"]
 log = logging.getLogger(__name__)
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM the broker if our process dies first, so no orphan survives us."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except OSError:  # not Linux / no glibc: clean shutdown still stops the broker
+        pass
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """Ask the kernel for a port nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -133,7 +145,8 @@ class EmbeddedBroker:
         env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
         log.info("starting embedded broker on %s", self.bootstrap)
         self._proc = subprocess.Popen(
-            cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         self._log_file = log_file
         try:
