@@ -8,6 +8,7 @@ import pytest
 from state_fixtures import LAB, PORT, SUMMIT, article, copy_of
 
 from stream.models import Article
+from stream.state.store import TTLStore
 from stream.state.stories import (
     StoryIndex,
     estimate_similarity,
@@ -15,7 +16,6 @@ from stream.state.stories import (
     shingles,
     signature,
 )
-from stream.state.store import TTLStore
 
 FIRST = article("wire-1", SUMMIT, source="Wire", url="https://wire.example/summit?utm_source=x")
 
