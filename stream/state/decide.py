@@ -24,7 +24,10 @@ Semantics (``docs/state.md`` has the worked examples):
 5. ``update``: a later copy that adds a new outlet to the story that opened a thread tells
    that thread the new counts; copies from outlets already counted stay silent.
 
-Every key expires ``max(dedup, threshold.within)`` after the last article that touched it.
+Every key expires after the last article that touched it: the window and the thread after
+``max(dedup, threshold.within)`` (the rule's horizon), the stories after the longer of that and
+``story_memory`` (two days by default), so a copy arriving hours after its story alerted still
+updates it instead of alerting again.
 """
 
 from __future__ import annotations
@@ -39,10 +42,12 @@ from stream.state.store import Clock, TTLStore, epoch
 from stream.state.stories import DEFAULT_NUM_PERM, DEFAULT_SIMILARITY, StoryIndex
 from stream.state.windows import observe_source
 
-__all__ = ["MAX_STORY_SOURCES", "AlertState", "horizon", "scope_key"]
+__all__ = ["DEFAULT_STORY_MEMORY_S", "MAX_STORY_SOURCES", "AlertState", "horizon", "scope_key"]
 
 # Outlets remembered per story; beyond this the count stops growing (and so do updates).
 MAX_STORY_SOURCES = 512
+# How long a story is remembered after its last copy, whatever the rule's windows.
+DEFAULT_STORY_MEMORY_S = 2 * 24 * 3600.0
 
 
 def scope_key(rule_id: str, entity: str | None) -> str:
@@ -64,7 +69,8 @@ class AlertState:
 
     ``store`` may be a plain ``dict`` (tests, dry-run replays: production state stays
     untouched) or a Faust table; values written are JSON-serialisable and never mutated in
-    place. ``clock`` supplies ``now`` when a call omits it.
+    place. ``story_memory_s`` bounds how long a quiet story is remembered; ``clock`` supplies
+    ``now`` when a call omits it.
     """
 
     def __init__(
@@ -73,8 +79,10 @@ class AlertState:
         *,
         similarity: float = DEFAULT_SIMILARITY,
         num_perm: int = DEFAULT_NUM_PERM,
+        story_memory_s: float = DEFAULT_STORY_MEMORY_S,
         clock: Clock | None = None,
     ) -> None:
+        self._story_memory = story_memory_s
         self._store = TTLStore(store)
         self._stories = StoryIndex(self._store, similarity=similarity, num_perm=num_perm)
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -89,9 +97,10 @@ class AlertState:
         t = epoch(moment)
         policy = match.policy
         expires = t + horizon(policy)
+        remember = t + max(horizon(policy), self._story_memory)
         prefix = f"{scope_key(match.rule_id, match.entity)}:"
 
-        placement = self._stories.place(prefix, article, t, expires)
+        placement = self._stories.place(prefix, article, t, remember)
         if placement.seen:
             return []
 
@@ -140,7 +149,7 @@ class AlertState:
 
         if kind is not None and story.get("lead"):
             story["told"] = len(sources)
-        self._store.put(story_key, story, expires)
+        self._store.put(story_key, story, remember)
         if thread is not None:
             self._store.put(thread_key, thread, max(expires, self._store.expires(thread_key) or 0))
         if kind is None:

@@ -73,13 +73,13 @@ def match(
     policy = RulePolicy(
         dedup_s=dedup_s,
         threshold=Threshold(sources=threshold[0], within_s=threshold[1]) if threshold else None,
-        escalate=tuple(EscalationTier(sources=n, severity=s) for n, s in escalate),  # type: ignore[arg-type]
+        escalate=tuple(EscalationTier(sources=n, severity=s) for n, s in escalate),
     )
     return Match(
         rule_id=rule_id,
         rule_name=rule_id.replace("-", " "),
         rule_version="1",
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         entity=entity,
         title=f"{rule_id} on {entity}",
         policy=policy,
