@@ -1,0 +1,252 @@
+"""All terms of all rules in one multi-pattern matcher, and conditions as small node trees.
+
+Speed comes from scanning each article once, whatever the number of rules: every distinct
+term becomes a key of one Aho-Corasick automaton over the folded token stream
+(" armenia s leaders will skip "), keyed with surrounding spaces so only whole tokens match.
+A prefix term (``skip*``) is keyed without its trailing space. A phrase with a prefix in the
+middle ("stay* away") is keyed up to that prefix and its remaining tokens are verified after
+the hit. ``re:`` terms go into one RE2 set that says which of them can match at all; only those
+run individually. The result is a map term id -> occurrences, from which only the rules that
+have a term hit are evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import ahocorasick
+import re2
+
+from stream.engine.text import FieldText, split_term
+
+__all__ = [
+    "FIELD_NAMES",
+    "Group",
+    "LogicNode",
+    "Matcher",
+    "NearNode",
+    "Node",
+    "Occ",
+    "TermSpec",
+    "TermTable",
+    "term_error",
+]
+
+FIELD_NAMES: tuple[str, str] = ("title", "body")
+_MISPLACED_STAR = re.compile(r"\*(?=[^\W_])|(?<![^\W_])\*")
+
+
+class Occ(NamedTuple):
+    """One occurrence of a term: field index, token range, and char range for ``re:`` terms."""
+
+    field: int
+    first: int
+    last: int  # exclusive
+    term: int
+    start: int = -1
+    end: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class TermSpec:
+    """A distinct term: its text as written, folded parts, or its regular expression."""
+
+    id: int
+    text: str
+    parts: tuple[tuple[str, bool], ...]
+    regex: str | None
+
+
+def term_error(text: str) -> str | None:
+    """Why ``text`` is not a usable term, or None."""
+    if text.startswith("re:"):
+        pattern = text[3:]
+        if not pattern:
+            return "empty regular expression after 're:'"
+        try:
+            re2.compile(pattern, _re_options())
+        except re2.error as exc:
+            return f"bad regular expression {pattern!r} ({exc}); RE2 syntax has no lookaround"
+        return None
+    parts = split_term(text)
+    if not parts:
+        return f"term {text!r} has no letters or digits; write a word or a phrase"
+    if _MISPLACED_STAR.search(text):
+        return f"term {text!r}: '*' is only allowed at the end of a word (e.g. skip*)"
+    for token, is_prefix in parts:
+        if is_prefix and len(token) < 3:
+            return f"prefix '{token}*' is too short (3+ letters); it would match too many words"
+    return None
+
+
+def _re_options() -> re2.Options:
+    options = re2.Options()
+    options.case_sensitive = False
+    return options
+
+
+class TermTable:
+    """Interns terms, so the same term used by many rules is matched once."""
+
+    def __init__(self) -> None:
+        self.terms: list[TermSpec] = []
+        self._ids: dict[tuple[object, ...], int] = {}
+
+    def intern(self, text: str) -> int:
+        """Id of ``text`` (which must have passed :func:`term_error`)."""
+        if text.startswith("re:"):
+            key: tuple[object, ...] = ("re", text[3:])
+            parts: tuple[tuple[str, bool], ...] = ()
+            regex: str | None = text[3:]
+        else:
+            parts = tuple(split_term(text))
+            key = ("t", parts)
+            regex = None
+        found = self._ids.get(key)
+        if found is not None:
+            return found
+        ident = len(self.terms)
+        self.terms.append(TermSpec(ident, text, parts, regex))
+        self._ids[key] = ident
+        return ident
+
+
+class _Entry(NamedTuple):
+    term: int
+    key_len: int  # characters of the automaton key
+    key_tokens: int  # tokens covered by the key
+    rest: tuple[tuple[str, bool], ...]  # tokens verified after the hit
+
+
+class Matcher:
+    """One scan of an article's fields finds every occurrence of every term."""
+
+    def __init__(self, table: TermTable) -> None:
+        self.table = table
+        keyed: dict[str, list[_Entry]] = defaultdict(list)
+        self._regexes: list[tuple[int, re2._Regexp]] = []
+        for spec in table.terms:
+            if spec.regex is not None:
+                self._regexes.append((spec.id, re2.compile(spec.regex, _re_options())))
+                continue
+            cut = next((i for i, (_, pre) in enumerate(spec.parts) if pre), None)
+            head = spec.parts if cut is None else spec.parts[: cut + 1]
+            key = " " + " ".join(tok for tok, _ in head) + (" " if cut is None else "")
+            rest = () if cut is None else spec.parts[cut + 1 :]
+            keyed[key].append(_Entry(spec.id, len(key), len(head), rest))
+        self._automaton: ahocorasick.Automaton | None = None
+        if keyed:
+            automaton = ahocorasick.Automaton()
+            for key, entries in keyed.items():
+                automaton.add_word(key, tuple(entries))
+            automaton.make_automaton()
+            self._automaton = automaton
+        self._set: re2.Set | None = None
+        if self._regexes:
+            regex_set = re2.Set.SearchSet(_re_options())
+            for _, compiled in self._regexes:
+                regex_set.Add(compiled.pattern)
+            regex_set.Compile()
+            self._set = regex_set
+
+    def scan(self, fields: list[FieldText]) -> dict[int, list[Occ]]:
+        """Term id -> occurrences (in field, then text order)."""
+        hits: dict[int, list[Occ]] = {}
+        automaton = self._automaton
+        for index, field_text in enumerate(fields):
+            if automaton is not None:
+                tokens = field_text.tokens
+                for end, entries in automaton.iter(field_text.joined):
+                    for entry in entries:
+                        first = field_text.token_at_joined(end - entry.key_len + 2)
+                        last = first + entry.key_tokens
+                        if entry.rest:
+                            if not _verify(tokens, last, entry.rest):
+                                continue
+                            last += len(entry.rest)
+                        hits.setdefault(entry.term, []).append(Occ(index, first, last, entry.term))
+            if self._set is not None and field_text.text:
+                matched = self._set.Match(field_text.text)
+                for which in sorted(matched or ()):
+                    term, compiled = self._regexes[which]
+                    for found in compiled.finditer(field_text.text):
+                        start, end = found.span()
+                        if end <= start:
+                            continue
+                        first = field_text.token_at_char(start)
+                        last = max(first + 1, field_text.token_at_char(end))
+                        hits.setdefault(term, []).append(
+                            Occ(index, first, last, term, start, end)
+                        )
+        for occs in hits.values():
+            occs.sort()
+        return hits
+
+
+def _verify(tokens: list[str], at: int, rest: tuple[tuple[str, bool], ...]) -> bool:
+    if at + len(rest) > len(tokens):
+        return False
+    for offset, (token, is_prefix) in enumerate(rest):
+        actual = tokens[at + offset]
+        if not (actual.startswith(token) if is_prefix else actual == token):
+            return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Alternatives that count as one item: a term, or every term of a ``$list``."""
+
+    label: str
+    terms: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class LogicNode:
+    """``any`` / ``all`` / ``none`` over groups and nested nodes, restricted to ``fields``."""
+
+    op: str
+    items: tuple[Group | Node, ...]
+    fields: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class NearNode:
+    """A term of every group within ``within`` tokens, in one sentence unless ``across``."""
+
+    groups: tuple[Group, ...]
+    within: int
+    across: bool
+    fields: frozenset[int]
+
+
+Node = LogicNode | NearNode
+
+
+def required_groups(node: Node) -> list[frozenset[int]]:
+    """Term sets of which at least one term must occur for ``node`` to hold.
+
+    Used to skip rules cheaply: a rule is evaluated only if every required set has a hit.
+    """
+    if isinstance(node, NearNode):
+        return [group.terms for group in node.groups]
+    if node.op == "none":
+        return []
+    if node.op == "all":
+        out: list[frozenset[int]] = []
+        for item in node.items:
+            out.extend([item.terms] if isinstance(item, Group) else required_groups(item))
+        return out
+    union: set[int] = set()
+    for item in node.items:
+        if isinstance(item, Group):
+            union |= item.terms
+            continue
+        needed = required_groups(item)
+        if not needed:
+            return []
+        union |= min(needed, key=len)
+    return [frozenset(union)]

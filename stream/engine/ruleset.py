@@ -1,0 +1,168 @@
+"""The loaded rules as one immutable object the worker swaps atomically on reload.
+
+``evaluate`` scans an article once with the shared matcher, then evaluates only the rules
+whose anchor terms occurred and whose required term sets all have a hit; the rest cost
+nothing. Matches come back sorted by rule id, so the same article and rules always give the
+same output in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from stream.engine.compiler import Matcher, TermTable
+from stream.engine.evaluate import CompiledRule, match_rule
+from stream.engine.schema import Example, ExpectSpec
+from stream.engine.text import FieldText
+from stream.models import Article, Match, RulePolicy
+
+__all__ = ["CompiledExample", "ExampleResult", "RuleSet"]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledExample:
+    """An inline example of a rule, as an article and an expectation."""
+
+    rule_id: str
+    index: int
+    file: str
+    line: int
+    article: Article
+    expect: str | ExpectSpec
+
+    @classmethod
+    def of(
+        cls, rule: CompiledRule, example: Example, index: int, file: str, line: int
+    ) -> CompiledExample:
+        article = Article(
+            id=f"example:{rule.id}:{index}",
+            title=example.title or "",
+            body=example.text or example.body or "",
+            source="example",
+        )
+        return cls(rule.id, index, file, line, article, example.expect)
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleResult:
+    """Outcome of one example: passed or not, why, and the match if the rule fired."""
+
+    example: CompiledExample
+    passed: bool
+    reason: str
+    match: Match | None
+
+
+class RuleSet:
+    """Compiled rules plus the one matcher that serves them all."""
+
+    def __init__(
+        self,
+        *,
+        rules: Sequence[CompiledRule],
+        table: TermTable,
+        examples: Sequence[CompiledExample],
+        version: str,
+        files: tuple[str, ...],
+        as_of: Mapping[str, date],
+    ) -> None:
+        self.version = version
+        self.rules: tuple[CompiledRule, ...] = tuple(rules)
+        self.examples: tuple[CompiledExample, ...] = tuple(examples)
+        self.files = files
+        self.as_of = dict(as_of)
+        self._terms = table.terms
+        self._matcher = Matcher(table)
+        self._by_id = {rule.id: rule for rule in self.rules}
+        self._trigger: dict[int, list[int]] = {}
+        self._always: list[int] = []
+        for position, rule in enumerate(self.rules):
+            if not rule.enabled:
+                continue
+            if not rule.required:
+                self._always.append(position)
+                continue
+            anchor = min(rule.required, key=len)
+            for term in anchor:
+                self._trigger.setdefault(term, []).append(position)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def rule(self, rule_id: str) -> CompiledRule:
+        """The compiled rule with this id (KeyError if unknown)."""
+        return self._by_id[rule_id]
+
+    def policy(self, rule_id: str) -> RulePolicy:
+        """The rule's dedup/threshold/escalation policy; defaults for an unknown rule id.
+
+        After a reload a match produced by the previous rule version may still be in flight,
+        so an unknown id is not an error here.
+        """
+        rule = self._by_id.get(rule_id)
+        return rule.policy if rule is not None else RulePolicy()
+
+    def evaluate(self, article: Article) -> list[Match]:
+        """Every enabled rule that fires on ``article``, one match per rule, sorted by id."""
+        fields = [FieldText(article.title), FieldText(article.body)]
+        hits = self._matcher.scan(fields)
+        if not hits and not self._always:
+            return []
+        candidates: set[int] = set(self._always)
+        trigger = self._trigger
+        for term in hits:
+            found = trigger.get(term)
+            if found:
+                candidates.update(found)
+        keys = hits.keys()
+        matches = []
+        for position in sorted(candidates):
+            rule = self.rules[position]
+            if any(keys.isdisjoint(needed) for needed in rule.required):
+                continue
+            match = match_rule(rule, article, fields, hits, self._terms)
+            if match is not None:
+                matches.append(match)
+        return matches
+
+    def evaluate_rule(self, rule_id: str, article: Article) -> Match | None:
+        """Evaluate a single rule (enabled or not), e.g. for its inline examples."""
+        rule = self._by_id[rule_id]
+        fields = [FieldText(article.title), FieldText(article.body)]
+        hits = self._matcher.scan(fields)
+        return match_rule(rule, article, fields, hits, self._terms)
+
+    def run_examples(self, rule_ids: Iterable[str] | None = None) -> list[ExampleResult]:
+        """Run inline examples (of ``rule_ids``, or all) and say which pass."""
+        wanted = None if rule_ids is None else set(rule_ids)
+        results = []
+        for example in self.examples:
+            if wanted is not None and example.rule_id not in wanted:
+                continue
+            match = self.evaluate_rule(example.rule_id, example.article)
+            passed, reason = _check(example.expect, match)
+            results.append(ExampleResult(example, passed, reason, match))
+        return results
+
+
+def _check(expect: str | ExpectSpec, match: Match | None) -> tuple[bool, str]:
+    if expect == "none":
+        if match is None:
+            return True, "no match, as expected"
+        return False, f"expected no match, got one (entity {match.entity})"
+    if match is None:
+        return False, "expected a match, got none"
+    if isinstance(expect, str):
+        return True, "matched"
+    wrong = []
+    if "entity" in expect.model_fields_set and match.entity != expect.entity:
+        wrong.append(f"entity {match.entity!r}, expected {expect.entity!r}")
+    if expect.title is not None and match.title != expect.title:
+        wrong.append(f"title {match.title!r}, expected {expect.title!r}")
+    if expect.severity is not None and match.severity != expect.severity:
+        wrong.append(f"severity {match.severity}, expected {expect.severity}")
+    if wrong:
+        return False, "; ".join(wrong)
+    return True, "matched" + (f" (entity {match.entity})" if match.entity else "")

@@ -1,0 +1,201 @@
+"""Text normalisation, tokens and sentences, shared by rule terms and articles.
+
+Terms and article text go through the *same* tokenizer and folding, so whatever an analyst
+types ("Armenia's" with a curly apostrophe, "no-show", "CAFÉ") lines up with what journalists
+write. Matching works on whole tokens: a token is a run of letters, digits or combining
+marks; everything else (spaces, punctuation, hyphens, apostrophes) separates tokens, which is
+why "no-show" and "no show" are the same phrase and "Armenia's" contains "armenia".
+
+Folding = NFKC, case folding, then stripping diacritics, so "Arménia", "ARMENIA" and
+"armenia" are one token. Article offsets are kept in the original string, so evidence points
+at the characters the reader sees.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+__all__ = [
+    "FieldText",
+    "fold",
+    "split_term",
+    "tokenize",
+]
+
+# Combining marks are part of a word ("e" + U+0301), so they must not split a token.
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_TOKEN = re.compile(rf"[^\W_]([^\W_]|[{_MARKS}])*|[{_MARKS}]+")
+_TOKEN_CLEAN = re.compile(r"[^\W_]+")
+_TERM_PART = re.compile(rf"((?:[^\W_]|[{_MARKS}])+)(\*?)")
+
+# A sentence ends at . ! ? (possibly closed by quotes or brackets) followed by space and a
+# capital, digit or opening quote; or at a line break.
+_CLOSERS = "\"'\u2019\u201d)]"
+_OPENERS = "\"'\u2018\u201c(["
+_SENTENCE_END = re.compile(
+    rf"(?:(?<=[.!?\u2026])[{re.escape(_CLOSERS)}]*\s+(?=[{re.escape(_OPENERS)}]?[A-Z0-9À-Þ]))|\n+"
+)
+_ABBREVIATIONS = frozenset(
+    {
+        "mr", "mrs", "ms", "dr", "st", "prof", "gen", "col", "lt", "sgt", "capt", "cmdr",
+        "gov", "sen", "rep", "rev", "jr", "sr", "vs", "etc", "inc", "ltd", "co", "corp", "no",
+        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+        "fig", "approx", "dept", "est",
+    }
+)
+
+
+@lru_cache(maxsize=65536)
+def fold(token: str) -> str:
+    """Fold one token: compatibility forms, case and diacritics all compare equal."""
+    if token.isascii():
+        return token.lower()
+    text = unicodedata.normalize("NFKC", token).casefold()
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def tokenize(text: str) -> list[str]:
+    """Folded tokens of ``text`` (no offsets: used for terms and quick checks)."""
+    return FieldText(text).tokens
+
+
+def split_term(term: str) -> list[tuple[str, bool]]:
+    """Split a term into folded tokens, each flagged True when it ends in ``*`` (a prefix).
+
+    Folding a part can itself yield several tokens (NFKC turns some symbols into "1/2"), in
+    which case only the last keeps the prefix flag.
+    """
+    parts: list[tuple[str, bool]] = []
+    for match in _TERM_PART.finditer(term):
+        folded = _TOKEN_CLEAN.findall(fold(match.group(1)))
+        for i, piece in enumerate(folded):
+            parts.append((piece, bool(match.group(2)) and i == len(folded) - 1))
+    return parts
+
+
+@dataclass(slots=True)
+class FieldText:
+    """One field of an article (title or body) prepared for matching.
+
+    ``joined`` is the folded tokens separated by single spaces, with a space at both ends, so
+    a multi-pattern automaton finds whole-token phrases by searching for " a b ". Offsets into
+    the original text (``spans``) and sentence numbers are computed only when a rule needs
+    them: most articles match nothing and never pay for them.
+    """
+
+    text: str
+    tokens: list[str] = field(init=False)
+    joined: str = field(init=False)
+    _spans: list[tuple[int, int]] | None = field(init=False, default=None)
+    _starts: list[int] | None = field(init=False, default=None)
+    _sentence_breaks: list[int] | None = field(init=False, default=None)
+    _token_offsets: list[int] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        text = self.text
+        if text.isascii():
+            self.tokens = _TOKEN_CLEAN.findall(text.lower())
+        else:
+            self.tokens, self._spans = _tokenize_unicode(text)
+        self.joined = " " + " ".join(self.tokens) + " "
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """(start, end) of every token in the original text."""
+        if self._spans is None:
+            self._spans = [m.span() for m in _TOKEN_CLEAN.finditer(self.text)]
+        return self._spans
+
+    def token_at_joined(self, pos: int) -> int:
+        """Index of the token that starts at character ``pos`` of ``joined``."""
+        if self._token_offsets is None:
+            offsets = []
+            at = 1
+            for token in self.tokens:
+                offsets.append(at)
+                at += len(token) + 1
+            self._token_offsets = offsets
+        return bisect.bisect_left(self._token_offsets, pos)
+
+    def token_at_char(self, pos: int) -> int:
+        """Index of the first token starting at or after character ``pos`` of the text."""
+        if self._starts is None:
+            self._starts = [start for start, _ in self.spans]
+        return bisect.bisect_left(self._starts, pos)
+
+    def char_span(self, first: int, last: int) -> tuple[int, int]:
+        """Original-text offsets covering tokens ``first`` .. ``last - 1``."""
+        spans = self.spans
+        if not spans:
+            return (0, 0)
+        first = min(first, len(spans) - 1)
+        last = max(first + 1, min(last, len(spans)))
+        return spans[first][0], spans[last - 1][1]
+
+    def sentence_of(self, token: int) -> int:
+        """Sentence number of a token (0-based), for ``near`` inside one sentence."""
+        if self._sentence_breaks is None:
+            self._sentence_breaks = _sentence_breaks(self.text)
+        spans = self.spans
+        if not spans:
+            return 0
+        start = spans[min(token, len(spans) - 1)][0]
+        return bisect.bisect_right(self._sentence_breaks, start)
+
+    def sentence_of_char(self, pos: int) -> int:
+        """Sentence number of a character offset."""
+        if self._sentence_breaks is None:
+            self._sentence_breaks = _sentence_breaks(self.text)
+        return bisect.bisect_right(self._sentence_breaks, pos)
+
+    def snippet(self, start: int, end: int, width: int = 60) -> str:
+        """A one-line excerpt around ``start:end``, cut at word boundaries where possible."""
+        text = self.text
+        left = max(0, start - width)
+        right = min(len(text), end + width)
+        if left > 0:
+            space = text.find(" ", left, start)
+            left = space + 1 if space != -1 else left
+        if right < len(text):
+            space = text.rfind(" ", end, right)
+            right = space if space != -1 else right
+        excerpt = " ".join(text[left:right].split())
+        prefix = "…" if left > 0 else ""
+        suffix = "…" if right < len(text) else ""
+        return f"{prefix}{excerpt}{suffix}"
+
+
+def _tokenize_unicode(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    tokens: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for match in _TOKEN.finditer(text):
+        raw = match.group()
+        folded = fold(raw)
+        if folded.isalnum():
+            tokens.append(folded)
+            spans.append(match.span())
+            continue
+        for piece in _TOKEN_CLEAN.findall(folded):
+            tokens.append(piece)
+            spans.append(match.span())
+    return tokens, spans
+
+
+def _sentence_breaks(text: str) -> list[int]:
+    """Character offsets where a new sentence starts."""
+    breaks: list[int] = []
+    for match in _SENTENCE_END.finditer(text):
+        if match.group().startswith("\n") or "\n" in match.group():
+            breaks.append(match.end())
+            continue
+        before = text[max(0, match.start() - 12) : match.start()].rstrip(_CLOSERS)
+        word = re.split(rf"[\s{re.escape(_OPENERS)}]", before)[-1].rstrip(".!?…").lower()
+        if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+            continue
+        breaks.append(match.end())
+    return breaks
