@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "settings_table"]
 
 
 class Settings(BaseSettings):
@@ -91,3 +91,13 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Longest delay between two retries."
     )
     log_level: str = Field("INFO", description="Log level of the worker.")
+
+
+def settings_table() -> str:
+    """The README's settings table, rendered from the field descriptions (kept in step by a test)."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        shown = "unset" if default is None else f"`{default}`"
+        rows.append(f"| `NEWSALERT_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(rows)

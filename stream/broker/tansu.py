@@ -44,6 +44,18 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Fail fast on a taken port instead of waiting for a broker that can never answer."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise BrokerError(
+                f"cannot start the embedded broker: {host}:{port} is in use ({exc.strerror}); "
+                "pick another port or stop what listens there"
+            ) from exc
+
+
 def wait_until_ready(
     bootstrap: str, timeout: float, alive: object = None, log_path: Path | None = None
 ) -> None:
@@ -127,6 +139,7 @@ class EmbeddedBroker:
     def start(self, timeout: float = 30.0) -> None:
         if self._proc is not None:
             return
+        _check_port_free(self.host, self.port)
         workdir = self._workdir or Path(tempfile.mkdtemp(prefix="newsalert-tansu-"))
         workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = workdir / "tansu.log"
