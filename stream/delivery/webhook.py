@@ -9,6 +9,7 @@ the destination allows them, so a subscriptions file cannot be used to probe the
 from __future__ import annotations
 
 import asyncio
+import base64
 import ipaddress
 import socket
 import time
@@ -49,12 +50,15 @@ class WebhookRequest:
 
 def make_signer(secret: str) -> Webhook:
     """Validate a ``whsec_...`` secret once, at configuration time, not on the first alert."""
+    problem = ConfigError("webhook secret is not a Standard Webhooks secret (whsec_<base64>)")
+    encoded = secret.removeprefix("whsec_")
+    if encoded == secret or not encoded:
+        raise problem
     try:
+        base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
         return Webhook(secret)
     except Exception as exc:
-        raise ConfigError(
-            "webhook secret is not a Standard Webhooks secret (expected whsec_<base64>)"
-        ) from exc
+        raise problem from exc
 
 
 def build_payload(
