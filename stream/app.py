@@ -1,0 +1,49 @@
+"""Build the Faust app from settings. Wiring only: every decision lives in the pure packages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from stream.settings import Settings
+
+__all__ = ["create_app", "rebalance_timeout"]
+
+
+def rebalance_timeout(settings: Settings, *, embedded: bool) -> float:
+    """Tansu completes a group join only after the rebalance timeout, so keep it short there."""
+    if settings.rebalance_timeout_s is not None:
+        return settings.rebalance_timeout_s
+    return 3.0 if embedded else 60.0
+
+
+def create_app(settings: Settings, bootstrap: str, *, embedded: bool) -> Any:
+    """A configured Faust app with its topics, tables, agents and web pages installed."""
+    from stream.agents import install
+    from stream.topics import declare_topics
+
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{bootstrap}",
+        store=settings.store,
+        autodiscover=False,
+        topic_disable_leader=True,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        broker_rebalance_timeout=rebalance_timeout(settings, embedded=embedded),
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=1.0,
+        broker_commit_every=100,
+        broker_commit_interval=1.0,
+        producer_acks=-1,
+        datadir=str(settings.data_dir),
+        web_enabled=True,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_in_thread=False,
+    )
+    install(app, declare_topics(app, settings), settings)
+    return app
