@@ -69,7 +69,13 @@ def term_error(text: str) -> str | None:
         try:
             re2.compile(pattern, _re_options())
         except re2.error as exc:
-            return f"bad regular expression {pattern!r} ({exc}); RE2 syntax has no lookaround"
+            detail = exc.args[0] if exc.args else ""
+            if isinstance(detail, bytes):
+                detail = detail.decode("utf-8", "replace")
+            return (
+                f"bad regular expression {pattern!r} ({detail}); fix it in RE2 syntax "
+                "(no lookaround or backreferences)"
+            )
         return None
     parts = split_term(text)
     if not parts:
@@ -85,6 +91,7 @@ def term_error(text: str) -> str | None:
 def _re_options() -> re2.Options:
     options = re2.Options()
     options.case_sensitive = False
+    options.log_errors = False
     return options
 
 

@@ -150,8 +150,8 @@ def _fill(
         if key not in item:
             hint = did_you_mean(key, list(item))
             problems.append(where.problem(
-                path, f"for_each item {item.get('id', '?')!r} has no field '{key}' "
-                f"(used as '{match.group()}'){hint}; add it to every item"))
+                path, f"unknown for_each field '{key}' in '{match.group()}'{hint}; "
+                f"every '{var}' item needs it"))
             return match.group()
         return item[key]
 

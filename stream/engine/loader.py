@@ -124,7 +124,7 @@ def _read_top(
     where = source.where
     for key in source.data:
         if key not in _TOP_KEYS:
-            hint = did_you_mean(key, _TOP_KEYS) or f"; allowed keys: {', '.join(_TOP_KEYS)}"
+            hint = did_you_mean(key, _TOP_KEYS) or f" (allowed keys: {', '.join(_TOP_KEYS)})"
             problems.append(where.problem((key,), f"unknown key '{key}'{hint}", key=True))
     try:
         when = _DATE_ADAPTER.validate_python(source.data.get("as_of"))

@@ -48,8 +48,10 @@ RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 _ID_OR_TEMPLATE = r"^([a-z0-9._-]|\$\{[A-Za-z_]\w*\.[A-Za-z_]\w*\})+$"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
-Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)] | Annotated[
-    int, Field(gt=0)
+Duration = Annotated[
+    Annotated[str, StringConstraints(pattern=DURATION_PATTERN), Tag("text")]
+    | Annotated[int, Field(gt=0), Tag("seconds")],
+    Discriminator(lambda v: "seconds" if isinstance(v, int) and v is not True else "text"),
 ]
 Term = Annotated[str, StringConstraints(min_length=1)]
 

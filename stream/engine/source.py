@@ -112,7 +112,9 @@ def read_source(path: Path, problems: list[Problem]) -> SourceFile | None:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        detail = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        detail = str(exc.problem or "syntax error")
+        if exc.context and exc.context_mark is not None:
+            detail += f" ({exc.context} started at line {exc.context_mark.line + 1})"
         problems.append(Problem(name, line, column, f"invalid YAML: {detail}"))
         return None
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. duplicate anchors)
@@ -196,7 +198,7 @@ def allowed_keys(model: type[BaseModel]) -> list[str]:
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
     """`` did you mean 'x'?`` or an empty string."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _clean_loc(data: Any, loc: Sequence[str | int]) -> Path_:
@@ -226,9 +228,20 @@ def translate_errors(
 ) -> list[Problem]:
     """One Problem per pydantic error, located in the YAML and phrased with a fix."""
     problems: list[Problem] = []
-    for err in error.errors(include_url=False):
+    errors = error.errors(include_url=False)
+    extra_keys = {
+        (_clean_loc(data, e["loc"][:-1]), str(e["loc"][-1]))
+        for e in errors
+        if e["type"] == "extra_forbidden"
+    }
+    for err in errors:
         loc = list(err["loc"])
         kind = err["type"]
+        if kind == "missing":
+            parent = _clean_loc(data, loc[:-1])
+            typos = [k for p, k in extra_keys if p == parent]
+            if difflib.get_close_matches(str(loc[-1]), typos, n=1, cutoff=0.6):
+                continue  # the misspelt key's own error already says what to write
         if kind == "extra_forbidden":
             key = str(loc[-1])
             parent = _clean_loc(data, loc[:-1])
@@ -236,7 +249,7 @@ def translate_errors(
             choices = allowed_keys(model) if model else []
             hint = did_you_mean(key, choices)
             if not hint and choices:
-                hint = f"; allowed keys: {', '.join(choices)}"
+                hint = f" (allowed keys: {', '.join(choices)})"
             problems.append(
                 where.problem((*base, *parent, key), f"unknown key '{key}'{hint}", key=True)
             )
