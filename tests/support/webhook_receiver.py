@@ -44,12 +44,16 @@ class WebhookReceiver:
         *,
         fail_first: int = 0,
         fail_status: int = 500,
+        retry_after: str | None = None,
         port: int = 0,
         on_receive: Callable[[Received], None] | None = None,
     ) -> None:
         self._webhook = Webhook(secret) if secret else None
         self.fail_first = fail_first
         self.fail_status = fail_status
+        self.retry_after = retry_after
+        # While set to an unset Event, requests hang until it is set (a stalled endpoint).
+        self.hold: asyncio.Event | None = None
         self._port = port
         self._on_receive = on_receive
         self.attempts = 0
@@ -100,8 +104,11 @@ class WebhookReceiver:
         self._changed.set()
         body = await request.read()
         headers = dict(request.headers)
+        if self.hold is not None:
+            await self.hold.wait()
         if self.attempts <= self.fail_first:
-            return web.Response(status=self.fail_status, text="not now")
+            headers_out = {"Retry-After": self.retry_after} if self.retry_after else None
+            return web.Response(status=self.fail_status, text="not now", headers=headers_out)
         if self._webhook is not None:
             try:
                 payload = self._webhook.verify(body, headers)
