@@ -9,6 +9,7 @@ is a nested condition...), so one mistake gives one error message, not one per u
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Annotated, Any, Literal
 
@@ -39,6 +40,7 @@ __all__ = [
     "Rule",
     "RuleFile",
     "ThresholdSpec",
+    "json_schema",
     "parse_duration",
 ]
 
@@ -262,3 +264,13 @@ class RuleFile(_Model):
     lists: dict[str, ListDef] = {}
     tables: dict[str, list[dict[str, str]]] = {}
     rules: list[Rule] = []
+
+
+def json_schema() -> str:
+    """The JSON Schema of a rule file, as shipped in ``rules/schema.json`` for editors."""
+    document: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://newsalert.dev/schemas/rule-file.json",
+        **RuleFile.model_json_schema(by_alias=True),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
