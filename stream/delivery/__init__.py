@@ -7,7 +7,8 @@ The worker needs four things from here::
     dispatcher = Dispatcher(sinks, router, ledger_table, dead_letter, RetryPolicy.from_settings(s))
     report = await dispatcher.dispatch(alert)
 
-and :class:`SlashHandler` for the ``/newsalert`` slash command endpoint.
+plus :class:`SlashHandler` for the ``/newsalert`` slash command endpoint and
+:func:`watch_subscriptions` to follow edits of the subscriptions file.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from stream.delivery.base import Receipt, Sink
 from stream.delivery.dispatch import DeadLetter, Dispatcher, DispatchReport, Outcome, RetryPolicy
 from stream.delivery.ledger import DeliveryLedger
+from stream.delivery.reload import reload_subscriptions, watch_subscriptions
 from stream.delivery.router import Router, SinkSet, build_router, build_sinks
 from stream.delivery.slash import SlashHandler, SlashResponse, handle_slash
 from stream.delivery.subscriptions import (
@@ -46,4 +48,6 @@ __all__ = [
     "handle_slash",
     "load_subscriptions",
     "parse_subscriptions",
+    "reload_subscriptions",
+    "watch_subscriptions",
 ]
