@@ -101,6 +101,11 @@ class TermTable:
     def __init__(self) -> None:
         self.terms: list[TermSpec] = []
         self._ids: dict[tuple[object, ...], int] = {}
+        self._by_text: dict[str, int] = {}
+
+    def lookup(self, text: str) -> int | None:
+        """Id of a term already interned with exactly this text."""
+        return self._by_text.get(text)
 
     def intern(self, text: str) -> int:
         """Id of ``text`` (which must have passed :func:`term_error`)."""
@@ -114,10 +119,12 @@ class TermTable:
             regex = None
         found = self._ids.get(key)
         if found is not None:
+            self._by_text[text] = found
             return found
         ident = len(self.terms)
         self.terms.append(TermSpec(ident, text, parts, regex))
         self._ids[key] = ident
+        self._by_text[text] = ident
         return ident
 
 

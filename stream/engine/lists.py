@@ -176,11 +176,14 @@ class ListRegistry:
                 )
             )
             return
-        canonicals = list(dict.fromkeys(entities.values()))
+        by_canonical: dict[str, list[str]] = {}
+        for term, canonical in entities.items():
+            by_canonical.setdefault(canonical, []).append(term)
+        canonicals = list(by_canonical)
         mapping: dict[str, str] = {}
         for index, wanted in enumerate(value.only):
-            if wanted in canonicals:
-                mapping.update({t: c for t, c in entities.items() if c == wanted})
+            if wanted in by_canonical:
+                mapping.update(dict.fromkeys(by_canonical[wanted], wanted))
                 continue
             owner = entities.get(wanted)
             if owner is not None:

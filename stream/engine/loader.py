@@ -66,6 +66,7 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
     rules: list[CompiledRule] = []
     examples: list[CompiledExample] = []
     seen: dict[str, tuple[str, int, int]] = {}
+    list_groups: dict[str, Group] = {}
     for source in sources:
         raw_rules = source.data.get("rules")
         if raw_rules is None:
@@ -79,7 +80,9 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
                 problems.append(source.where.problem(path, "a rule is a mapping (id, name, ...)"))
                 continue
             for expansion in expand_rule(raw, tables, source.where, path, problems):
-                built = _build_rule(expansion, source, path, registry, table, problems)
+                built = _build_rule(
+                    expansion, source, path, registry, table, problems, list_groups
+                )
                 if built is None:
                     continue
                 rule, rule_examples = built
@@ -171,8 +174,9 @@ class _RuleCompiler:
 
     def __init__(
         self, where: Located, path: Path_, registry: ListRegistry, table: TermTable,
-        label: str, problems: list[Problem],
+        label: str, problems: list[Problem], list_groups: dict[str, Group],
     ) -> None:
+        self.list_groups = list_groups
         self.where = where
         self.path = path
         self.registry = registry
@@ -192,13 +196,31 @@ class _RuleCompiler:
                 self.problem(path, f"undefined list ${name}{hint}; define it under `lists:`")
                 return None
             self.lists_used.add(name)
-            terms = self.registry.terms(name)
-            ids = [self.term(term, path) for term in terms]
-            return Group(text, frozenset(i for i in ids if i is not None))
+            if name not in self.list_groups:
+                # A list's terms are checked once, however many rules use it, and a bad term
+                # is reported where the list is written.
+                definition = self.registry.definitions[name]
+                ids = []
+                for term in self.registry.terms(name):
+                    ident = self.table.lookup(term)
+                    if ident is None:
+                        error = _term_error(term)
+                        if error is not None:
+                            self.problems.append(definition.where.problem(
+                                definition.path, f"in list '{name}': {error}"
+                            ))
+                            continue
+                        ident = self.table.intern(term)
+                    ids.append(ident)
+                self.list_groups[name] = Group(text, frozenset(ids))
+            return self.list_groups[name]
         ident = self.term(text, path)
         return None if ident is None else Group(text, frozenset({ident}))
 
     def term(self, text: str, path: Path_) -> int | None:
+        known = self.table.lookup(text)
+        if known is not None:
+            return known
         error = _term_error(text)
         if error is not None:
             self.problem(path, error)
@@ -278,6 +300,7 @@ def _build_rule(
     registry: ListRegistry,
     table: TermTable,
     problems: list[Problem],
+    list_groups: dict[str, Group],
 ) -> tuple[CompiledRule, list[CompiledExample]] | None:
     suffix = f" (for_each {expansion.label})" if expansion.label else ""
     try:
@@ -286,7 +309,9 @@ def _build_rule(
         problems.extend(translate_errors(exc, expansion.data, source.where, path, suffix))
         return None
     before = len(problems)
-    compiler = _RuleCompiler(source.where, path, registry, table, expansion.label, problems)
+    compiler = _RuleCompiler(
+        source.where, path, registry, table, expansion.label, problems, list_groups
+    )
     if not _valid_id(rule.id):
         compiler.problem(("id",), f"invalid rule id {rule.id!r}: use lowercase letters, "
                          "digits, '.', '_' and '-'")

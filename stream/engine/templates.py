@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
@@ -34,21 +35,31 @@ class TemplateProblem:
 
 @dataclass(frozen=True, slots=True)
 class Template:
-    """A compiled template that renders to text, or ``None`` on failure."""
+    """A checked template that renders to text, or ``None`` on failure.
+
+    Checking (parsing) happens at load; compiling to Python code waits for the first render,
+    because most of hundreds of generic-rule templates never fire and compiling is the slow
+    part of a reload.
+    """
 
     source: str
-    _compiled: Any
 
     def render(self, context: Mapping[str, Any]) -> str | None:
         """Rendered text, or None when the template fails on this article."""
         try:
-            return str(self._compiled.render(**context)).strip()
+            return str(_compiled(self.source).render(**context)).strip()
         except Exception:  # any template failure must not stop matching
             return None
 
 
+@lru_cache(maxsize=4096)
+def _compiled(source: str) -> Any:
+    return _ENV.from_string(source)
+
+
+@lru_cache(maxsize=4096)
 def compile_template(source: str) -> Template | TemplateProblem:
-    """Compile and check one template; unknown variables are reported with a fix."""
+    """Check one template; syntax errors and unknown variables are reported with a fix."""
     try:
         tree = _ENV.parse(source)
     except TemplateSyntaxError as exc:
@@ -59,4 +70,4 @@ def compile_template(source: str) -> Template | TemplateProblem:
         return TemplateProblem(
             1, f"bad template: unknown variable {', '.join(unknown)}; use one of {names}"
         )
-    return Template(source, _ENV.from_string(source))
+    return Template(source)
