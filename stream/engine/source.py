@@ -1,6 +1,6 @@
 """Reading rule files with the position of every node, and turning errors into Problems.
 
-ruamel.yaml's round-trip loader knows the line and column of every key and item. We copy the
+ruamel.yaml's composer gives the line and column of every key and item. We copy the
 document into plain Python data (so nothing downstream depends on ruamel types) and keep a
 side table from each node's path (``("rules", 0, "when", "all", 1)``) to its position. Any
 later stage (schema validation, for_each expansion, compilation) reports a problem by path and
@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from stream.engine import schema
 from stream.errors import Problem
@@ -92,8 +92,16 @@ def discover(paths: Iterable[Path], problems: list[Problem]) -> list[Path]:
     return list(unique)
 
 
+_CACHE_SIZE = 512
+_parsed: dict[tuple[str, str], SourceFile] = {}
+
+
 def read_source(path: Path, problems: list[Problem]) -> SourceFile | None:
-    """Parse one file; YAML errors become Problems and yield None."""
+    """Parse one file; YAML errors become Problems and yield None.
+
+    Parsed files are cached by path and content hash, so a hot reload after editing one file
+    re-parses only that file. Callers treat ``SourceFile.data`` as read-only.
+    """
     name = str(path)
     try:
         raw = path.read_bytes()
@@ -101,14 +109,19 @@ def read_source(path: Path, problems: list[Problem]) -> SourceFile | None:
         problems.append(Problem(name, 1, 1, f"cannot read file: {exc.strerror}"))
         return None
     digest = hashlib.sha256(raw).hexdigest()
+    cached = _parsed.get((name, digest))
+    if cached is not None:
+        return cached
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         problems.append(Problem(name, 1, 1, f"not UTF-8 text ({exc.reason}); save as UTF-8"))
         return None
-    yaml = YAML(typ="rt")
+    yaml = YAML(typ="safe", pure=True)
     try:
-        doc = yaml.load(text)
+        node = yaml.compose(text)
+        where = Located(name)
+        data = None if node is None else _plain(node, (), where, yaml)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -117,51 +130,66 @@ def read_source(path: Path, problems: list[Problem]) -> SourceFile | None:
             detail += f" ({exc.context} started at line {exc.context_mark.line + 1})"
         problems.append(Problem(name, line, column, f"invalid YAML: {detail}"))
         return None
-    except Exception as exc:  # ruamel raises a few unmarked errors (e.g. duplicate anchors)
+    except _DuplicateKey as exc:
+        problems.append(Problem(name, exc.line, exc.column, str(exc)))
+        return None
+    except Exception as exc:  # ruamel raises a few unmarked errors
         problems.append(Problem(name, 1, 1, f"invalid YAML: {exc}"))
         return None
-    where = Located(name)
-    if doc is None:
-        return SourceFile(name, {}, where, digest)
-    if not isinstance(doc, CommentedMap):
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
         problems.append(
             Problem(name, 1, 1, "a rule file is a mapping with `lists`, `tables` and `rules`")
         )
         return None
-    data = _plain(doc, (), where)
-    assert isinstance(data, dict)
-    return SourceFile(name, data, where, digest)
+    source = SourceFile(name, data, where, digest)
+    if len(_parsed) >= _CACHE_SIZE:
+        _parsed.clear()
+    _parsed[(name, digest)] = source
+    return source
 
 
-def _plain(node: Any, path: Path_, where: Located) -> Any:
-    if isinstance(node, CommentedMap):
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int, column: int, first: int) -> None:
+        super().__init__(
+            f"duplicate key '{key}' (first at line {first}); merge the two or rename one"
+        )
+        self.line = line
+        self.column = column
+
+
+def _position(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _plain(node: Node, path: Path_, where: Located, yaml: YAML) -> Any:
+    """Plain data from a composed node, recording each key's and item's position."""
+    if isinstance(node, MappingNode):
         out: dict[str, Any] = {}
-        for key in node:
-            text_key = str(key)
-            child = (*path, text_key)
-            line, column = node.lc.key(key)
-            where.keys[child] = (line + 1, column + 1)
-            vline, vcolumn = node.lc.value(key)
-            where.values[child] = (vline + 1, vcolumn + 1)
-            out[text_key] = _plain(node[key], child, where)
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(_plain(key_node, path, where, yaml))
+            if key in out:
+                line, column = _position(key_node)
+                raise _DuplicateKey(key, line, column, first_line[key])
+            child = (*path, key)
+            where.keys[child] = _position(key_node)
+            where.values[child] = _position(value_node)
+            first_line[key] = where.keys[child][0]
+            out[key] = _plain(value_node, child, where, yaml)
         return out
-    if isinstance(node, CommentedSeq):
+    if isinstance(node, SequenceNode):
         items: list[Any] = []
-        for index, value in enumerate(node):
+        for index, item in enumerate(node.value):
             child = (*path, index)
-            line, column = node.lc.item(index)
-            where.keys[child] = (line + 1, column + 1)
-            items.append(_plain(value, child, where))
+            where.keys[child] = _position(item)
+            items.append(_plain(item, child, where, yaml))
         return items
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    if isinstance(node, date):
-        return node
-    return str(node)
+    value = yaml.constructor.construct_object(node, deep=True)
+    if isinstance(value, bool) or value is None or isinstance(value, int | float | date):
+        return value
+    return str(value)
 
 
 # Which model a mapping is, judged by the key that holds it, for did-you-mean suggestions.

@@ -46,6 +46,7 @@ CASES: dict[str, tuple[int, int, str]] = {
     "missing_when.yml": (3, 5, "missing required key 'when'"),
     "alias_two_entities.yml": (5, 26, "'Brazzaville' in list 'states' names both"),
     "list_cycle.yml": (4, 13, "includes itself"),
+    "duplicate_key.yml": (7, 5, "duplicate key 'when' (first at line 5)"),
 }
 
 
