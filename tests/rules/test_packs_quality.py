@@ -242,6 +242,18 @@ REPORTS: list[tuple[str, str, str, str | None]] = [
         "its arms purchases.",
         "Turkey",
     ),
+    (
+        "ecowas-member-skips-summit",
+        "Bissau stays home",
+        "Guinea-Bissau will skip the ECOWAS summit in Abuja, its government said.",
+        "Guinea-Bissau",
+    ),
+    (
+        "igad-member-skips-summit",
+        "Juba boycotts regional talks",
+        "South Sudan will boycott the IGAD summit over the mediation row.",
+        "South Sudan",
+    ),
     # Look-alikes: each must stay quiet.
     (
         "eu-member-skips-summit",
