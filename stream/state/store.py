@@ -3,7 +3,8 @@
 The alert state must live in a Faust table in production (so a changelog topic makes it
 durable) and in a plain ``dict`` in tests and dry-run replays. Both are a
 ``MutableMapping[str, Any]`` holding JSON values, so this wrapper is all the state code ever
-sees. Each value is stored inside a small envelope carrying its expiry time: reads ignore
+sees. Each value is stored inside a small envelope, ``[expires, value]`` (a list: the
+smallest JSON container, and there are hundreds of thousands of them), so reads ignore
 expired entries at once (so correctness never waits for a sweep) and :meth:`TTLStore.sweep`
 deletes them to keep memory flat.
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 __all__ = ["Clock", "JSONValue", "TTLStore", "epoch"]
 
@@ -23,9 +24,6 @@ JSONValue = Any
 """A value made of dicts, lists, str, int, float, bool and None only."""
 
 Clock = Callable[[], datetime]
-
-_VALUE = "v"
-_EXPIRES = "x"
 
 
 def epoch(moment: datetime) -> float:
@@ -49,20 +47,18 @@ class TTLStore:
     def get(self, key: str, now: float) -> JSONValue | None:
         """The live value at ``key``, or ``None`` when absent or expired at ``now``."""
         entry = self._mapping.get(key)
-        if not isinstance(entry, dict) or entry.get(_EXPIRES, 0.0) <= now:
+        if not _is_envelope(entry) or entry[0] <= now:
             return None
-        return entry.get(_VALUE)
+        return entry[1]
 
     def put(self, key: str, value: JSONValue, expires: float) -> None:
-        """Store ``value`` until ``expires``; the envelope is a fresh dict every time."""
-        self._mapping[key] = {_VALUE: value, _EXPIRES: float(expires)}
+        """Store ``value`` until ``expires``; the envelope is a fresh list every time."""
+        self._mapping[key] = [float(expires), value]
 
     def expires(self, key: str) -> float | None:
         """When ``key`` expires, or ``None`` when it is absent; lets callers keep the later one."""
         entry = self._mapping.get(key)
-        if not isinstance(entry, dict):
-            return None
-        return float(entry.get(_EXPIRES, 0.0))
+        return float(entry[0]) if _is_envelope(entry) else None
 
     def sweep(self, now: float) -> int:
         """Delete every entry of ours expired at ``now``; foreign values are left alone.
@@ -71,10 +67,17 @@ class TTLStore:
         included) must not change size while being iterated.
         """
         doomed = [
-            key
-            for key, entry in list(self._mapping.items())
-            if isinstance(entry, dict) and _EXPIRES in entry and entry[_EXPIRES] <= now
+            key for key, entry in self._mapping.items() if _is_envelope(entry) and entry[0] <= now
         ]
         for key in doomed:
             del self._mapping[key]
         return len(doomed)
+
+
+def _is_envelope(entry: Any) -> TypeGuard[list[Any]]:
+    return (
+        isinstance(entry, list)
+        and len(entry) == 2
+        and isinstance(entry[0], int | float)
+        and not isinstance(entry[0], bool)
+    )

@@ -69,9 +69,21 @@ def shingles(article: Article, size: int = SHINGLE_WORDS) -> list[bytes]:
 Signature = tuple[int, ...]
 
 
+# Signatures are persisted and compared across workers and releases: name the permutation
+# scheme instead of trusting the library default (it changed in datasketch 2.0).
+_SCHEME = "affine32"
+
+
+@lru_cache(maxsize=4)
+def _template(num_perm: int) -> MinHash:
+    # Drawing the seeded permutations costs more than hashing an article: draw them once.
+    return MinHash(num_perm=num_perm, seed=1, scheme=_SCHEME)
+
+
 def signature(article: Article, num_perm: int = DEFAULT_NUM_PERM) -> Signature:
     """The MinHash signature of the article's shingles (seeded, so equal in every process)."""
-    sketch = MinHash(num_perm=num_perm, seed=1)
+    permutations = _template(num_perm).permutations
+    sketch = MinHash(num_perm=num_perm, seed=1, permutations=permutations, scheme=_SCHEME)
     sketch.update_batch(shingles(article))
     return tuple(int(value) for value in sketch.hashvalues)
 

@@ -21,13 +21,13 @@ def test_entry_is_gone_at_its_expiry(read_at: float, visible: bool) -> None:
 
 
 def test_sweep_deletes_only_expired_entries_of_ours() -> None:
-    raw: dict[str, object] = {"foreign": [1, 2]}
+    raw: dict[str, object] = {"foreign": {"x": 1}, "other": [True, 2], "text": "a"}
     store = TTLStore(raw)
     store.put("old", 1, expires=10.0)
     store.put("edge", 2, expires=20.0)
     store.put("young", 3, expires=30.0)
     assert store.sweep(20.0) == 2
-    assert sorted(raw) == ["foreign", "young"]
+    assert sorted(raw) == ["foreign", "other", "text", "young"]
     assert store.sweep(20.0) == 0
 
 
@@ -35,7 +35,7 @@ def test_entries_are_json_serialisable_envelopes() -> None:
     raw: dict[str, object] = {}
     store = TTLStore(raw)
     store.put("k", {"src": ["a"]}, expires=5)
-    assert json.loads(json.dumps(raw)) == {"k": {"v": {"src": ["a"]}, "x": 5.0}}
+    assert json.loads(json.dumps(raw)) == {"k": [5.0, {"src": ["a"]}]}
     assert store.expires("k") == 5.0
     assert store.expires("missing") is None
 
