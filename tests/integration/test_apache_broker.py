@@ -184,3 +184,13 @@ def test_command_line_prints_bootstrap_and_stops_on_ctrl_c(tmp_path: Path) -> No
             proc.wait(timeout=30)
     assert not _listening(int(port))
     assert _java_pids_using(tmp_path) == []
+
+
+def test_deployment_guide_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = (REPO / "docs" / "deployment.md").read_text()
+    (example,) = doc.split("```python\n")[1:]
+    exec(compile(example.split("```", 1)[0], "docs/deployment.md", "exec"), {})
+    printed = capsys.readouterr().out.strip()
+    host, _, port = printed.rpartition(":")
+    assert host == "127.0.0.1" and port.isdigit()
+    assert not _listening(int(port)), "the with-block stopped the broker"
