@@ -127,6 +127,17 @@ def clusters() -> None:
     for low in sorted(buckets):
         label = f"{low:.1f}-{low + 0.1:.1f}" if low < 0.9 else "0.9-1.0"
         print(f"{label:>20}  {buckets[low]:>5}")
+    rnd = random.Random(3)
+    sample = rnd.sample(articles, 200)
+    for share in (0.05, 0.10):
+        scores = []
+        for original in sample:
+            tokens = original.body.split()
+            edited = [t if rnd.random() >= share else f"edit{rnd.random()}" for t in tokens]
+            rewrite = original.model_copy(update={"body": " ".join(edited)})
+            scores.append(estimate_similarity(signature(original), signature(rewrite)))
+        scores.sort()
+        print(f"one word in {round(1 / share)} replaced: median similarity {scores[100]:.2f}")
     index = StoryIndex(TTLStore({}))
     stories = Counter(index.place("bench:", a, 0.0, 1.0).story_id for a in articles)
     joined = sum(size for size in stories.values() if size > 1)

@@ -9,8 +9,8 @@ production) and expires with it.
 
 Similarity threshold: two bodies are one story when the estimated Jaccard similarity of
 their word 3-shingle sets is at least ``similarity`` (default 0.5). On the BBC corpus, pairs
-of distinct stories on the same topic stay below 0.45 while light rewrites (a tenth of the
-words changed, a new headline, an outlet's footer) stay above 0.5; ``docs/state.md`` has the
+of distinct stories on the same topic stay below 0.45, while copies with a new headline, an
+outlet's footer or one word in twenty changed stay well above 0.5; ``docs/state.md`` has the
 measurement. Clustering is single-link: a copy joins the story of its most similar earlier
 member.
 """
