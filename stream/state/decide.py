@@ -32,7 +32,7 @@ updates it instead of alerting again.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -87,9 +87,17 @@ class AlertState:
         self._stories = StoryIndex(self._store, similarity=similarity, num_perm=num_perm)
         self._clock = clock or (lambda: datetime.now(UTC))
 
-    def sweep(self, now: datetime | None = None) -> int:
-        """Delete entries expired at ``now``; returns how many went. Call it periodically."""
-        return self._store.sweep(epoch(now or self._clock()))
+    def sweep(
+        self, now: datetime | None = None, *, scopes: Callable[[str], bool] | None = None
+    ) -> int:
+        """Delete entries expired at ``now``; returns how many went. Call it periodically.
+
+        ``scopes``, given a scope key (:func:`scope_key`), says whether this sweep may delete
+        that scope's entries; on a Faust table, pass the scopes of the partition whose event
+        is being processed, so each deletion reaches the changelog partition holding the key.
+        """
+        accept = None if scopes is None else (lambda key: scopes(key.split(":", 1)[0]))
+        return self._store.sweep(epoch(now or self._clock()), accept)
 
     def decide(self, match: Match, article: Article, now: datetime | None = None) -> list[Alert]:
         """The alerts ``match`` on ``article`` gives at ``now``: none, or exactly one."""

@@ -60,14 +60,18 @@ class TTLStore:
         entry = self._mapping.get(key)
         return float(entry[0]) if _is_envelope(entry) else None
 
-    def sweep(self, now: float) -> int:
+    def sweep(self, now: float, keys: Callable[[str], bool] | None = None) -> int:
         """Delete every entry of ours expired at ``now``; foreign values are left alone.
 
-        Keys are listed first and deleted afterwards because a mapping (a Faust table
-        included) must not change size while being iterated.
+        ``keys`` narrows the sweep to the keys it accepts: a Faust table writes a deletion to
+        the changelog partition of the event being processed, so a worker must only delete
+        the keys that partition owns. Keys are listed first and deleted afterwards because
+        a mapping (a Faust table included) must not change size while being iterated.
         """
         doomed = [
-            key for key, entry in self._mapping.items() if _is_envelope(entry) and entry[0] <= now
+            key
+            for key, entry in self._mapping.items()
+            if _is_envelope(entry) and entry[0] <= now and (keys is None or keys(key))
         ]
         for key in doomed:
             del self._mapping[key]

@@ -264,3 +264,16 @@ def test_naive_now_is_utc_and_clock_is_used() -> None:
     state = AlertState({}, clock=lambda: naive)
     (alert,) = state.decide(match(), article("a", SUMMIT))
     assert alert.created_at == naive
+
+
+def test_sweep_can_be_limited_to_some_scopes() -> None:
+    raw: dict[str, object] = {}
+    state = AlertState(raw, story_memory_s=HOUR)
+    mine, theirs = match(dedup_s=HOUR), match(entity="georgia", dedup_s=HOUR)
+    state.decide(mine, article("a", SUMMIT, source="Wire"), at(0))
+    state.decide(theirs, article("a", SUMMIT, source="Wire"), at(0))
+    owned = scope_key(mine.rule_id, mine.entity)
+    assert state.sweep(at(HOUR), scopes=lambda scope: scope == owned) > 0
+    assert raw and all(key.startswith(scope_key("summit-absence", "georgia")) for key in raw)
+    assert state.sweep(at(HOUR)) > 0
+    assert raw == {}
