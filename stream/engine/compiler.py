@@ -12,6 +12,7 @@ have a term hit are evaluated.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -30,12 +31,14 @@ __all__ = [
     "NearNode",
     "Node",
     "Occ",
+    "Prescan",
     "TermSpec",
     "TermTable",
     "term_error",
 ]
 
 FIELD_NAMES: tuple[str, str] = ("title", "body")
+_SECOND = operator.itemgetter(1)
 _MISPLACED_STAR = re.compile(r"\*(?=[^\W_])|(?<![^\W_])\*")
 
 
@@ -152,12 +155,24 @@ class Matcher:
             rest = () if cut is None else spec.parts[cut + 1 :]
             keyed[key].append(_Entry(spec.id, len(key), len(head), rest))
         self._automaton: ahocorasick.Automaton | None = None
+        # The automaton's value is a small int (an index into ``_entries``), so a first pass
+        # can collect the keys an article contains without touching Python objects per hit.
+        self._entries: list[tuple[_Entry, ...]] = []
         if keyed:
             automaton = ahocorasick.Automaton()
-            for key, entries in keyed.items():
-                automaton.add_word(key, tuple(entries))
+            for pattern, entries in keyed.items():
+                automaton.add_word(pattern, len(self._entries))
+                self._entries.append(tuple(entries))
             automaton.make_automaton()
             self._automaton = automaton
+        # Every term has one key: its automaton key, or for a regex a key after those.
+        self.key_of: dict[int, int] = {}
+        for key_id, key_entries in enumerate(self._entries):
+            for entry in key_entries:
+                self.key_of[entry.term] = key_id
+        self._regex_key_base = len(self._entries)
+        for position, (term, _) in enumerate(self._regexes):
+            self.key_of[term] = self._regex_key_base + position
         self._set: re2.Set | None = None
         if self._regexes:
             regex_set = re2.Set.SearchSet(_re_options())
@@ -166,38 +181,77 @@ class Matcher:
             regex_set.Compile()
             self._set = regex_set
 
-    def scan(self, fields: list[FieldText]) -> dict[int, list[Occ]]:
-        """Term id -> occurrences (in field, then text order)."""
-        hits: dict[int, list[Occ]] = {}
+    def prescan(self, fields: list[FieldText]) -> Prescan:
+        """Keys (see ``key_of``) present in the article, found at C speed.
+
+        A key present means its terms *may* occur (a phrase still needs its tail verified);
+        that is enough to rule out most rules before any occurrence is built.
+        """
+        regex_hits: list[list[int]] = []
+        present: set[int] = set()
         automaton = self._automaton
-        for index, field_text in enumerate(fields):
+        base = self._regex_key_base
+        for field_text in fields:
             if automaton is not None:
-                tokens = field_text.tokens
-                for end, entries in automaton.iter(field_text.joined):
-                    for entry in entries:
-                        first = field_text.token_at_joined(end - entry.key_len + 2)
-                        last = first + entry.key_tokens
-                        if entry.rest:
-                            if not _verify(tokens, last, entry.rest):
-                                continue
-                            last += len(entry.rest)
-                        hits.setdefault(entry.term, []).append(Occ(index, first, last, entry.term))
+                present.update(map(_SECOND, automaton.iter(field_text.joined)))
+            matched: list[int] = []
             if self._set is not None and field_text.text:
-                matched = self._set.Match(field_text.text)
-                for which in sorted(matched or ()):
-                    term, compiled = self._regexes[which]
-                    for found in compiled.finditer(field_text.text):
-                        start, end = found.span()
-                        if end <= start:
+                matched = sorted(self._set.Match(field_text.text) or ())
+                present.update(base + i for i in matched)
+            regex_hits.append(matched)
+        return Prescan(fields, regex_hits, present)
+
+    def occurrences(
+        self, prescan: Prescan, keys: frozenset[int] | set[int] | None = None
+    ) -> dict[int, list[Occ]]:
+        """Term id -> verified occurrences (in field, then text order), for ``keys`` only."""
+        hits: dict[int, list[Occ]] = {}
+        entries_of = self._entries
+        base = self._regex_key_base
+        automaton = self._automaton
+        for index, field_text in enumerate(prescan.fields):
+            tokens = field_text.tokens
+            # Second automaton pass, only for the few articles that reach evaluation: cheaper
+            # overall than keeping every hit of every article.
+            found = automaton.iter(field_text.joined) if automaton is not None else ()
+            for end, key in found:
+                if keys is not None and key not in keys:
+                    continue
+                for entry in entries_of[key]:
+                    first = field_text.token_at_joined(end - entry.key_len + 2)
+                    last = first + entry.key_tokens
+                    if entry.rest:
+                        if not _verify(tokens, last, entry.rest):
                             continue
-                        first = field_text.token_at_char(start)
-                        last = max(first + 1, field_text.token_at_char(end))
-                        hits.setdefault(term, []).append(
-                            Occ(index, first, last, term, start, end)
-                        )
+                        last += len(entry.rest)
+                    hits.setdefault(entry.term, []).append(Occ(index, first, last, entry.term))
+            for which in prescan.regex_hits[index]:
+                if keys is not None and base + which not in keys:
+                    continue
+                term, compiled = self._regexes[which]
+                for found in compiled.finditer(field_text.text):
+                    start, end = found.span()
+                    if end <= start:
+                        continue
+                    first = field_text.token_at_char(start)
+                    last = max(first + 1, field_text.token_at_char(end))
+                    hits.setdefault(term, []).append(Occ(index, first, last, term, start, end))
         for occs in hits.values():
             occs.sort()
         return hits
+
+    def scan(self, fields: list[FieldText]) -> dict[int, list[Occ]]:
+        """Term id -> occurrences, in one call (prescan, then verify)."""
+        return self.occurrences(self.prescan(fields))
+
+
+class Prescan(NamedTuple):
+    """First-pass result: the fields, regex set hits per field, and the keys present."""
+
+    fields: list[FieldText]
+    regex_hits: list[list[int]]
+    present: set[int]
+
 
 
 def _verify(tokens: list[str], at: int, rest: tuple[tuple[str, bool], ...]) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from stream.engine.compiler import Matcher, TermTable
+from stream.engine.compiler import Group, Matcher, NearNode, Node, TermTable
 from stream.engine.evaluate import CompiledRule, match_rule
 from stream.engine.schema import Example, ExpectSpec
 from stream.engine.text import FieldText
@@ -76,17 +76,31 @@ class RuleSet:
         self._terms = table.terms
         self._matcher = Matcher(table)
         self._by_id = {rule.id: rule for rule in self.rules}
+        # The prefilter works on matcher keys (one per distinct pattern), not term ids: an
+        # article's keys are known before any occurrence is built.
+        key_of = self._matcher.key_of
         self._trigger: dict[int, list[int]] = {}
         self._always: list[int] = []
+        self._required_keys: list[tuple[frozenset[int], ...]] = []
+        self._rule_keys: list[frozenset[int]] = []
         for position, rule in enumerate(self.rules):
+            required = tuple(frozenset(key_of[t] for t in group) for group in rule.required)
+            self._required_keys.append(required)
+            self._rule_keys.append(frozenset(key_of[t] for t in _rule_terms(rule)))
             if not rule.enabled:
                 continue
-            if not rule.required:
+            if not required:
                 self._always.append(position)
                 continue
-            anchor = min(rule.required, key=len)
-            for term in anchor:
-                self._trigger.setdefault(term, []).append(position)
+            anchor = min(required, key=len)
+            for key in anchor:
+                self._trigger.setdefault(key, []).append(position)
+        self._trigger_keys = frozenset(self._trigger)
+
+    @property
+    def term_count(self) -> int:
+        """Distinct terms compiled into the matcher (shared by all rules)."""
+        return len(self._terms)
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -107,20 +121,32 @@ class RuleSet:
     def evaluate(self, article: Article) -> list[Match]:
         """Every enabled rule that fires on ``article``, one match per rule, sorted by id."""
         fields = [FieldText(article.title), FieldText(article.body)]
-        hits = self._matcher.scan(fields)
-        if not hits and not self._always:
+        prescan = self._matcher.prescan(fields)
+        present = prescan.present
+        if not present and not self._always:
             return []
         candidates: set[int] = set(self._always)
         trigger = self._trigger
-        for term in hits:
-            found = trigger.get(term)
-            if found:
-                candidates.update(found)
-        keys = hits.keys()
+        for key in present & self._trigger_keys:
+            candidates.update(trigger[key])
+        # Cheap necessary condition first: every required set must have a key present.
+        required = self._required_keys
+        survivors = [
+            position
+            for position in sorted(candidates)
+            if not any(present.isdisjoint(needed) for needed in required[position])
+        ]
+        if not survivors:
+            return []
+        needed_keys: set[int] = set()
+        for position in survivors:
+            needed_keys |= self._rule_keys[position]
+        hits = self._matcher.occurrences(prescan, needed_keys)
+        terms_hit = hits.keys()
         matches = []
-        for position in sorted(candidates):
+        for position in survivors:
             rule = self.rules[position]
-            if any(keys.isdisjoint(needed) for needed in rule.required):
+            if any(terms_hit.isdisjoint(needed) for needed in rule.required):
                 continue
             match = match_rule(rule, article, fields, hits, self._terms)
             if match is not None:
@@ -145,6 +171,21 @@ class RuleSet:
             passed, reason = _check(example.expect, match)
             results.append(ExampleResult(example, passed, reason, match))
         return results
+
+
+def _rule_terms(rule: CompiledRule) -> set[int]:
+    """Every term a rule can look at: its conditions' and its entity list's."""
+    terms: set[int] = set(rule.entity_terms)
+    stack: list[Node | Group] = [rule.root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Group):
+            terms |= item.terms
+        elif isinstance(item, NearNode):
+            stack.extend(item.groups)
+        else:
+            stack.extend(item.items)
+    return terms
 
 
 def _check(expect: str | ExpectSpec, match: Match | None) -> tuple[bool, str]:

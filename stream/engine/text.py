@@ -14,6 +14,8 @@ at the characters the reader sees.
 from __future__ import annotations
 
 import bisect
+import itertools
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -30,6 +32,14 @@ __all__ = [
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _TOKEN = re.compile(rf"[^\W_]([^\W_]|[{_MARKS}])*|[{_MARKS}]+")
 _TOKEN_CLEAN = re.compile(r"[^\W_]+")
+# A non-ASCII character that can be part of a token. Text without one (English with "£",
+# "—" or curly quotes) tokenizes exactly like ASCII text, on the fast path.
+_NON_ASCII_WORDISH = re.compile(rf"[^\W\x00-\x7f]|[{_MARKS}]")
+_PLUS_ONE = (1).__add__
+# bytes -> bytes: ASCII letters lowercased, digits kept, everything else a space.
+_ASCII_FOLD = bytes(
+    c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 else 32 for c in range(256)
+)
 _TERM_PART = re.compile(rf"((?:[^\W_]|[{_MARKS}])+)(\*?)")
 
 # A sentence ends at . ! ? (possibly closed by quotes or brackets) followed by space and a
@@ -37,8 +47,9 @@ _TERM_PART = re.compile(rf"((?:[^\W_]|[{_MARKS}])+)(\*?)")
 _CLOSERS = "\"'\u2019\u201d)]"
 _OPENERS = "\"'\u2018\u201c(["
 _SENTENCE_END = re.compile(
-    rf"(?:(?<=[.!?\u2026])[{re.escape(_CLOSERS)}]*\s+(?=[{re.escape(_OPENERS)}]?[A-Z0-9À-Þ]))|\n+"
+    rf"[.!?\u2026][{re.escape(_CLOSERS)}]*\s+(?=[{re.escape(_OPENERS)}]?[A-Z0-9À-Þ])|\n+"
 )
+_WORD_SPLIT = re.compile(rf"[\s{re.escape(_OPENERS)}]")
 _ABBREVIATIONS = frozenset(
     {
         "mr", "mrs", "ms", "dr", "st", "prof", "gen", "col", "lt", "sgt", "capt", "cmdr",
@@ -89,63 +100,82 @@ class FieldText:
     """
 
     text: str
-    tokens: list[str] = field(init=False)
     joined: str = field(init=False)
-    _spans: list[tuple[int, int]] | None = field(init=False, default=None)
+    _tokens: list[str] | None = field(init=False, default=None)
     _starts: list[int] | None = field(init=False, default=None)
+    _ends: list[int] | None = field(init=False, default=None)
     _sentence_breaks: list[int] | None = field(init=False, default=None)
     _token_offsets: list[int] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         text = self.text
-        if text.isascii():
-            self.tokens = _TOKEN_CLEAN.findall(text.lower())
+        if text.isascii() or _NON_ASCII_WORDISH.search(text) is None:
+            # Fast path (most English news): every non-ASCII character is a separator, so one
+            # byte-table pass folds case and blanks separators. Token lengths are unchanged,
+            # so offsets can later be computed arithmetically.
+            folded = text.encode("ascii", "replace").translate(_ASCII_FOLD).decode("ascii")
+            self.joined = " " + " ".join(folded.split()) + " "
         else:
-            self.tokens, self._spans = _tokenize_unicode(text)
-        self.joined = " " + " ".join(self.tokens) + " "
+            tokens, spans = _tokenize_unicode(text)
+            self._tokens = tokens
+            self._starts = [start for start, _ in spans]
+            self._ends = [end for _, end in spans]
+            self.joined = " " + " ".join(tokens) + " "
+
+    @property
+    def tokens(self) -> list[str]:
+        """Folded tokens in text order."""
+        if self._tokens is None:
+            self._tokens = self.joined.split()
+        return self._tokens
+
+    def _offsets(self) -> tuple[list[int], list[int]]:
+        if self._starts is None or self._ends is None:
+            # text = gap0 tok0 gap1 tok1 ...: token i ends after all gaps and tokens up to i.
+            gaps = map(len, _TOKEN_CLEAN.split(self.text))
+            lengths = list(map(len, self.tokens))
+            ends = list(itertools.accumulate(map(operator.add, gaps, lengths)))
+            self._ends = ends
+            self._starts = list(map(operator.sub, ends, lengths))
+        return self._starts, self._ends
 
     @property
     def spans(self) -> list[tuple[int, int]]:
         """(start, end) of every token in the original text."""
-        if self._spans is None:
-            self._spans = [m.span() for m in _TOKEN_CLEAN.finditer(self.text)]
-        return self._spans
+        starts, ends = self._offsets()
+        return list(zip(starts, ends, strict=True))
 
     def token_at_joined(self, pos: int) -> int:
         """Index of the token that starts at character ``pos`` of ``joined``."""
         if self._token_offsets is None:
-            offsets = []
-            at = 1
-            for token in self.tokens:
-                offsets.append(at)
-                at += len(token) + 1
-            self._token_offsets = offsets
+            steps = map(_PLUS_ONE, map(len, self.tokens))
+            self._token_offsets = list(itertools.accumulate(steps, initial=1))
         return bisect.bisect_left(self._token_offsets, pos)
 
     def token_at_char(self, pos: int) -> int:
         """Index of the first token starting at or after character ``pos`` of the text."""
-        if self._starts is None:
-            self._starts = [start for start, _ in self.spans]
-        return bisect.bisect_left(self._starts, pos)
+        starts, _ = self._offsets()
+        return bisect.bisect_left(starts, pos)
 
     def char_span(self, first: int, last: int) -> tuple[int, int]:
         """Original-text offsets covering tokens ``first`` .. ``last - 1``."""
-        spans = self.spans
-        if not spans:
+        starts, ends = self._offsets()
+        if not starts:
             return (0, 0)
-        first = min(first, len(spans) - 1)
-        last = max(first + 1, min(last, len(spans)))
-        return spans[first][0], spans[last - 1][1]
+        first = min(first, len(starts) - 1)
+        last = max(first + 1, min(last, len(starts)))
+        return starts[first], ends[last - 1]
 
     def sentence_of(self, token: int) -> int:
         """Sentence number of a token (0-based), for ``near`` inside one sentence."""
         if self._sentence_breaks is None:
             self._sentence_breaks = _sentence_breaks(self.text)
-        spans = self.spans
-        if not spans:
+        if not self._sentence_breaks:
             return 0
-        start = spans[min(token, len(spans) - 1)][0]
-        return bisect.bisect_right(self._sentence_breaks, start)
+        starts, _ = self._offsets()
+        if not starts:
+            return 0
+        return bisect.bisect_right(self._sentence_breaks, starts[min(token, len(starts) - 1)])
 
     def sentence_of_char(self, pos: int) -> int:
         """Sentence number of a character offset."""
@@ -193,8 +223,8 @@ def _sentence_breaks(text: str) -> list[int]:
         if match.group().startswith("\n") or "\n" in match.group():
             breaks.append(match.end())
             continue
-        before = text[max(0, match.start() - 12) : match.start()].rstrip(_CLOSERS)
-        word = re.split(rf"[\s{re.escape(_OPENERS)}]", before)[-1].rstrip(".!?…").lower()
+        before = text[max(0, match.start() - 12) : match.start() + 1].rstrip(_CLOSERS)
+        word = _WORD_SPLIT.split(before)[-1].rstrip(".!?\u2026").lower()
         if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
             continue
         breaks.append(match.end())
