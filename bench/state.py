@@ -3,14 +3,16 @@
 python bench/state.py memory [--articles 200000]
     Feeds synthetic articles (stories with several copies, 60 outlets, 40 entities, two
     rules with different windows) through ``AlertState`` on a plain dict, one article
-    every 30 simulated seconds, sweeping every 1,000 articles. Prints the process RSS
-    and the number of live keys at checkpoints: both must level off once the stream is
-    longer than the longest window (two days of story memory = 5,760 articles).
+    every 30 simulated seconds, sweeping every 1,000 articles. Prints the process RSS, the
+    Python heap's allocated blocks and the live keys at checkpoints: they must level off
+    once the stream is longer than the longest window (two days of story memory = 5,760
+    articles).
 
 python bench/state.py clusters
-    Reads the BBC corpus (../shared/corpus/ from the repository root) and reports how
-    many article pairs reach each estimated similarity and how many the story index
-    joins, so the documented threshold can be checked against real text.
+    Reads the BBC corpus (../shared/corpus/ from the repository root) and reports how many
+    article pairs reach each estimated similarity, how similar light rewrites stay, and how
+    many articles the story index joins, so the documented threshold can be checked
+    against real text.
 """
 
 from __future__ import annotations
@@ -96,8 +98,9 @@ def memory(articles: int) -> None:
     rnd = random.Random(11)
     alerts = 0
     started = time.perf_counter()
-    print(f"{'articles':>9} {'RSS MiB':>8} {'live keys':>10} {'alerts':>8} {'stream days':>11}")
-    print(f"{0:>9} {rss_mib():>8.1f} {0:>10} {0:>8} {0:>11.1f}")
+    header = ("articles", "RSS MiB", "heap blocks", "live keys", "alerts", "stream days")
+    print("{:>9} {:>8} {:>11} {:>10} {:>8} {:>11}".format(*header))
+    print(f"{0:>9} {rss_mib():>8.1f} {sys.getallocatedblocks():>11} {0:>10} {0:>8} {0:>11.1f}")
     for n, article in enumerate(synthetic(articles), start=1):
         now = T0 + timedelta(seconds=n * STEP_S)
         entity = rnd.choice(entities)
@@ -107,7 +110,10 @@ def memory(articles: int) -> None:
             state.sweep(now)
         if n in CHECKPOINTS or n == articles:
             days = n * STEP_S / 86_400
-            print(f"{n:>9} {rss_mib():>8.1f} {len(store):>10} {alerts:>8} {days:>11.1f}")
+            blocks = sys.getallocatedblocks()
+            print(
+                f"{n:>9} {rss_mib():>8.1f} {blocks:>11} {len(store):>10} {alerts:>8} {days:>11.1f}"
+            )
     elapsed = time.perf_counter() - started
     print(f"{articles * len(rules) / elapsed:,.0f} decisions/s over {elapsed:.1f}s")
 

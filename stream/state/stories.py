@@ -167,11 +167,6 @@ class StoryIndex:
         # One article matched by several rules is placed once per scope; hash it once.
         self._signatures: OrderedDict[str, Signature] = OrderedDict()
 
-    @property
-    def bands(self) -> tuple[int, int]:
-        """The LSH banding in use, as (bands, rows per band)."""
-        return self._bands, self._rows
-
     def _signature(self, article: Article, fingerprint: str | None) -> Signature:
         cache_key = digest(article.id, fingerprint or "", article.title)
         cached = self._signatures.get(cache_key)
