@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from state_fixtures import (
@@ -277,3 +278,17 @@ def test_sweep_can_be_limited_to_some_scopes() -> None:
     assert raw and all(key.startswith(scope_key("summit-absence", "georgia")) for key in raw)
     assert state.sweep(at(HOUR)) > 0
     assert raw == {}
+
+
+SEED = Path(__file__).resolve().parents[3] / ".." / "shared" / "seeds"
+
+
+def test_seed_article_alerts_on_its_own_without_a_threshold() -> None:
+    path = SEED / "kremlin-regrets-armenia-absence.json"
+    if not path.exists():
+        pytest.skip(f"seed article not found at {path}")
+    seed = Article.model_validate_json(path.read_text())
+    state = AlertState({})
+    (alert,) = state.decide(match(), seed, at(0))
+    assert (alert.kind, alert.story_articles, alert.story_sources) == ("new", 1, 1)
+    assert state.decide(match(), seed, at(60)) == []
