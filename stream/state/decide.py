@@ -128,20 +128,23 @@ class AlertState:
 
         kind: Literal["new", "escalation", "update"] | None = None
         severity: Severity = match.severity
+        # 1. A story not yet in a thread folds into the open one, or opens its own.
         if story.get("thr") is None:
             if thread is not None and t < float(thread["opened"]) + policy.dedup_s:
                 story["thr"] = thread["id"]
             elif count >= (policy.threshold.sources if policy.threshold else 1):
                 kind = "new"
-                severity = _raise(match.severity, _reached(policy, count, []))
+                reached = _reached(policy, count, [])
+                severity = _raise(match.severity, reached)
                 thread = {
                     "id": alert_id(match.rule_id, match.entity, article.id),
                     "opened": t,
                     "sev": severity,
-                    "fired": [i for i, _ in _reached(policy, count, [])],
+                    "fired": [i for i, _ in reached],
                 }
                 story.update(thr=thread["id"], lead=True, sev=severity)
 
+        # 2. Otherwise the current thread may escalate, whichever of its stories grew.
         if kind is None and thread is not None and story.get("thr") == thread["id"]:
             fresh = _reached(policy, count, list(thread.get("fired", [])))
             if fresh:
@@ -150,6 +153,7 @@ class AlertState:
                 if severity_rank(raised) > severity_rank(thread["sev"]):
                     kind, severity, thread["sev"] = "escalation", raised, raised
 
+        # 3. Otherwise a thread's own story tells it about a new outlet.
         if kind is None and story.get("lead") and len(sources) > int(story.get("told", 0)):
             kind = "update"
             current = thread if thread is not None and thread["id"] == story["thr"] else story
