@@ -1,25 +1,39 @@
 """The Faust agents: thin loops that call the pure parts and move records between topics.
 
-articles ──ingest──► matches (keyed rule|entity) ──decide──► alerts (keyed thread) ──deliver──►
+articles ──ingest──► matches (keyed by scope) ──decide──► alerts (keyed by thread) ──deliver──►
 sinks. Keying each hop lets a table partition hold all the state one decision needs, so N
 workers can share the work and a restarted worker recovers exactly its partitions' state.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from stream.delivery import DeadLetter, Dispatcher, RetryPolicy, build_router, build_sinks
+from aiokafka.partitioner import DefaultPartitioner
+
+from stream.delivery import (
+    DeadLetter,
+    Dispatcher,
+    DispatchReport,
+    RetryPolicy,
+    build_router,
+    build_sinks,
+)
+from stream.delivery.reload import watch_subscriptions
 from stream.errors import ArticleError
 from stream.ingest import parse_article
 from stream.metrics import METRICS
 from stream.models import Alert, MatchRecord
 from stream.rules_live import LiveRules
+from stream.runtime import Runtime
 from stream.settings import Settings
-from stream.state import AlertState
+from stream.state import AlertState, scope_key
+from stream.topicmap import TopicMap, follow
 from stream.topics import Topics
 
 __all__ = ["install"]
@@ -29,24 +43,29 @@ log = logging.getLogger("newsalert")
 _SWEEP_EVERY_S = 60.0
 
 
-def install(app: Any, topics: Topics, settings: Settings) -> None:
-    """Attach tables, agents, timers and web pages to ``app``."""
-    rules = LiveRules([settings.rules_dir])
+def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Runtime:
+    """Attach tables, agents, timers and web pages to ``app``; return the shared runtime."""
+    rules = LiveRules([settings.rules_dir])  # raises RuleError: never start on broken rules
+    METRICS.rules_loaded.set(len(rules.ruleset.rules))
+    slash_store = TopicMap(
+        lambda key, value: topics.subscriptions.send_soon(key=key, value=value)
+    )
+    router = build_router(settings, settings.subscriptions_file, dynamic=slash_store)
+    sinks = build_sinks(settings, router.subscriptions)
+    runtime = Runtime(settings, rules, router, sinks, slash_store=slash_store)
+
     state_table = app.Table("alert-state", default=None, partitions=settings.partitions)
     ledger_table = app.Table("delivery-ledger", default=None, partitions=settings.partitions)
     state = AlertState(state_table)
-    router = build_router(settings, settings.subscriptions_file)
-    sinks = build_sinks(settings, router.subscriptions)
 
     async def dead_letter(letter: DeadLetter) -> None:
         await topics.alerts_dlq.send(
             key=letter.alert.id.encode(), value=letter.model_dump_json().encode()
         )
 
-    dispatcher = Dispatcher(
+    runtime.dispatcher = dispatcher = Dispatcher(
         sinks, router, ledger_table, dead_letter, RetryPolicy.from_settings(settings)
     )
-    ready = {"assigned": False}
 
     @app.agent(topics.articles, name="ingest")
     async def ingest(stream: Any) -> None:
@@ -57,7 +76,8 @@ def install(app: Any, topics: Topics, settings: Settings) -> None:
                 article = parse_article(event.value)
             except ArticleError as exc:
                 METRICS.articles_invalid.inc()
-                log.warning("dead-lettering offset %s/%s: %s", msg.partition, msg.offset, exc)
+                log.warning("dead-lettering %s/%s/%s: %s", msg.topic, msg.partition,
+                            msg.offset, exc)
                 await topics.articles_dlq.send(
                     key=msg.key,
                     value=event.value or b"",
@@ -67,15 +87,23 @@ def install(app: Any, topics: Topics, settings: Settings) -> None:
                     },
                 )
                 continue
-            for match in rules.current.evaluate(article):
+            for match in rules.ruleset.evaluate(article):
                 METRICS.rule_matches.labels(rule=match.rule_id).inc()
                 record = MatchRecord(match=match, article=article)
                 await topics.matches.send(
-                    key=f"{match.rule_id}|{match.entity or ''}".encode(),
+                    key=scope_key(match.rule_id, match.entity).encode(),
                     value=record.model_dump_json().encode(),
                 )
 
-    last_sweep = {"at": time.monotonic()}
+    partitioner = DefaultPartitioner()
+    n_partitions = list(range(settings.partitions))
+    last_sweep: dict[int, float] = {}
+
+    def owned_by(partition: int) -> Any:
+        def accept(scope: str) -> bool:
+            owner: int = partitioner(scope.encode(), n_partitions, n_partitions)
+            return owner == partition
+        return accept
 
     @app.agent(topics.matches, name="decide")
     async def decide(stream: Any) -> None:
@@ -84,15 +112,18 @@ def install(app: Any, topics: Topics, settings: Settings) -> None:
             now = datetime.now(UTC)
             for alert in state.decide(record.match, record.article, now):
                 METRICS.alerts.labels(severity=alert.severity).inc()
-                log.info("alert %s %s entity=%s article=%s", alert.id, alert.rule_id,
-                         alert.entity, alert.article.id)
+                log.info("alert %s %s %s entity=%s article=%s", alert.id, alert.kind,
+                         alert.rule_id, alert.entity, alert.article.id)
                 await topics.alerts.send(
                     key=(alert.thread_id or alert.id).encode(),
                     value=alert.model_dump_json().encode(),
                 )
-            if time.monotonic() - last_sweep["at"] > _SWEEP_EVERY_S:
-                last_sweep["at"] = time.monotonic()
-                state.sweep(now)
+            # Expire old state of this event's partition only: each deletion must reach the
+            # changelog partition that holds the key.
+            partition = event.message.partition
+            if time.monotonic() - last_sweep.get(partition, 0.0) > _SWEEP_EVERY_S:
+                last_sweep[partition] = time.monotonic()
+                state.sweep(now, scopes=owned_by(partition))
 
     @app.agent(topics.alerts, name="deliver")
     async def deliver(stream: Any) -> None:
@@ -100,31 +131,53 @@ def install(app: Any, topics: Topics, settings: Settings) -> None:
         # alert's offset is acknowledged once every destination has it (or dead-lettered it).
         async for event in stream.noack().events():
             alert = Alert.model_validate_json(event.value)
+            runtime.recent.add(alert)
             task = await dispatcher.submit(alert)
-            task.add_done_callback(lambda _t, e=event: e.ack())
+            task.add_done_callback(functools.partial(_delivered, event=event))
+
+    def _delivered(task: asyncio.Task[DispatchReport], *, event: Any) -> None:
+        event.ack()
+        if task.cancelled():
+            return
+        if (exc := task.exception()) is not None:
+            log.error("delivery task failed: %r", exc, exc_info=exc)
+            return
+        report = task.result()
+        for outcome in report.outcomes:
+            METRICS.deliveries.labels(destination=outcome.destination,
+                                      outcome=outcome.status).inc()
+            runtime.recent.delivered(report.alert_id, outcome.destination, outcome.status)
+            log.info("delivery %s -> %s: %s after %d attempt(s)", report.alert_id,
+                     outcome.destination, outcome.status, outcome.attempts)
+
+    async def on_rules(ruleset: Any, problems: Any) -> None:
+        METRICS.rules_loaded.set(len(ruleset.rules))
+        if problems:
+            METRICS.rule_reload_errors.inc()
+
+    stop = asyncio.Event()
 
     @app.task
     async def watch_rules() -> None:
-        await rules.watch()
+        await rules.watch(on_rules, stop_event=stop)
 
-    @app.on_partitions_assigned.connect  # type: ignore[misc]
+    @app.task
+    async def follow_subscriptions() -> None:
+        await follow(bootstrap, settings.subscriptions_topic, slash_store, stop)
+
+    if settings.subscriptions_file is not None:
+        subscriptions_file = settings.subscriptions_file
+
+        @app.task
+        async def watch_subscriptions_file() -> None:
+            await watch_subscriptions(subscriptions_file, settings, router, sinks)
+
+    @app.on_partitions_assigned.connect
     async def on_assigned(sender: Any, assigned: Any, **_: Any) -> None:
-        ready["assigned"] = True
+        runtime.partitions_assigned = True
 
-    @app.page("/healthz")
-    async def healthz(self: Any, request: Any) -> Any:
-        return self.json({"status": "ok"})
+    @app.on_before_shutdown.connect
+    def on_shutdown(sender: Any, **_: Any) -> None:
+        stop.set()
 
-    @app.page("/readyz")
-    async def readyz(self: Any, request: Any) -> Any:
-        ok = ready["assigned"] and rules.loaded
-        body = {"ready": ok, "partitions_assigned": ready["assigned"],
-                "rules_loaded": rules.loaded, "rules_version": rules.version}
-        return self.json(body, status=200 if ok else 503)
-
-    @app.page("/metrics")
-    async def metrics(self: Any, request: Any) -> Any:
-        return self.bytes(METRICS.exposition(), content_type="text/plain; version=0.0.4")
-
-    app.newsalert_rules = rules
-    app.newsalert_dispatcher = dispatcher
+    return runtime

@@ -45,5 +45,8 @@ def create_app(settings: Settings, bootstrap: str, *, embedded: bool) -> Any:
         web_host=settings.web_host,
         web_in_thread=False,
     )
-    install(app, declare_topics(app, settings), settings)
+    from stream.web import install_all
+
+    runtime = install(app, declare_topics(app, settings), settings, bootstrap)
+    install_all(app, runtime)
     return app

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     def alerts_dlq_topic(self) -> str:
         return f"{self.alerts_topic}.dlq"
 
+    @property
+    def subscriptions_topic(self) -> str:
+        """Compacted topic of Slack slash-command subscriptions, shared by all workers."""
+        return f"{self.app_id}.subscriptions"
+
     model_config = SettingsConfigDict(
         env_prefix="NEWSALERT_", env_file=".env", extra="ignore", frozen=True
     )
@@ -94,7 +99,7 @@ class Settings(BaseSettings):
 
 
 def settings_table() -> str:
-    """The README's settings table, rendered from the field descriptions (kept in step by a test)."""
+    """The README settings table, rendered from the field descriptions (a test keeps it true)."""
     rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.get_default(call_default_factory=True)

@@ -24,6 +24,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(name=settings.matches_topic, partitions=n),
         TopicSpec(name=settings.alerts_topic, partitions=n),
         TopicSpec(name=settings.alerts_dlq_topic, partitions=1),
+        TopicSpec(name=settings.subscriptions_topic, partitions=1, compacted=True),
     ]
 
 
@@ -34,6 +35,7 @@ class Topics:
     matches: Any
     alerts: Any
     alerts_dlq: Any
+    subscriptions: Any
 
 
 def declare_topics(app: Any, settings: Settings) -> Topics:
@@ -51,4 +53,5 @@ def declare_topics(app: Any, settings: Settings) -> Topics:
         matches=topic(settings.matches_topic, n),
         alerts=topic(settings.alerts_topic, n),
         alerts_dlq=topic(settings.alerts_dlq_topic, 1),
+        subscriptions=topic(settings.subscriptions_topic, 1),
     )

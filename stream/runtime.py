@@ -1,0 +1,66 @@
+"""What a running worker holds, in one object the agents and web pages share.
+
+Building it is separate from Faust so the console, the health pages and the agents all see the
+same live rules, router and recent alerts without reaching into each other.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from stream.delivery import Dispatcher, Router, SinkSet
+from stream.models import Alert
+from stream.rules_live import LiveRules
+from stream.settings import Settings
+
+__all__ = ["RecentAlerts", "Runtime"]
+
+
+class RecentAlerts:
+    """The last ``size`` alerts this worker saw, newest first, with delivery outcomes."""
+
+    def __init__(self, size: int = 500) -> None:
+        self._alerts: deque[Alert] = deque(maxlen=size)
+        self.outcomes: dict[str, dict[str, str]] = {}
+        self.version = 0
+
+    def add(self, alert: Alert) -> None:
+        self._alerts.appendleft(alert)
+        self.version += 1
+        live = {a.id for a in self._alerts}
+        for stale in [k for k in self.outcomes if k not in live]:
+            del self.outcomes[stale]
+
+    def delivered(self, alert_id: str, destination: str, status: str) -> None:
+        self.outcomes.setdefault(alert_id, {})[destination] = status
+        self.version += 1
+
+    def __iter__(self) -> Iterator[Alert]:
+        return iter(list(self._alerts))
+
+    def __len__(self) -> int:
+        return len(self._alerts)
+
+
+@dataclass
+class Runtime:
+    """The live parts of one worker."""
+
+    settings: Settings
+    rules: LiveRules
+    router: Router
+    sinks: SinkSet
+    dispatcher: Dispatcher | None = None
+    slash_store: MutableMapping[str, Any] | None = None
+    recent: RecentAlerts = field(default_factory=RecentAlerts)
+    partitions_assigned: bool = False
+    started_at: datetime | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ready(self) -> bool:
+        return self.partitions_assigned
