@@ -307,6 +307,37 @@ def test_every_path_the_deployment_guide_names_exists() -> None:
         assert (K8S / name).exists() or (REPO / name).exists(), name
 
 
+async def test_config_map_update_is_hot_reloaded(tmp_path: Path) -> None:
+    """The kubelet updates a ConfigMap volume by swapping the ``..data`` symlink to a new
+    hidden directory and deleting the old one; the worker's watcher must notice that."""
+    import asyncio
+
+    from stream.rules_live import LiveRules
+
+    mounted = _configmap_volume(REPO / "rules", tmp_path / "rules")
+    live = LiveRules([mounted], debounce_ms=50)
+    before = live.version
+    stop, ready = asyncio.Event(), asyncio.Event()
+    watcher = asyncio.create_task(live.watch(stop_event=stop, ready=ready))
+    try:
+        await asyncio.wait_for(ready.wait(), 10)
+        old = (mounted / "..data").resolve()
+        new = mounted / "..2026_01_01_00_05_00.000000002"
+        shutil.copytree(old, new)
+        edited = next(new.glob("*.yml"))
+        edited.write_text(edited.read_text() + "\n# edited through the ConfigMap\n")
+        (mounted / "..data_tmp").symlink_to(new.name)
+        os.replace(mounted / "..data_tmp", mounted / "..data")
+        shutil.rmtree(old)
+        async with asyncio.timeout(20):
+            while live.version == before:
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, 10)
+    assert len(live.ruleset.rules) == len(load_rules([REPO / "rules"]).rules)
+
+
 # --- deploy/webhook_receiver.py ------------------------------------------------------------
 
 
