@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "settings_table"]
@@ -96,6 +96,10 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Longest delay between two retries."
     )
     log_level: str = Field("INFO", description="Log level of the worker.")
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Token that unlocks the console's state-changing actions; unset: read-only.",
+    )
 
 
 def settings_table() -> str:
