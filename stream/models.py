@@ -99,8 +99,8 @@ class RulePolicy(_Frozen):
     escalate: tuple[EscalationTier, ...] = ()
 
 
-class Match(_Frozen):
-    """What the pure engine returns for one rule firing on one article."""
+class _Firing(_Frozen):
+    """What a rule firing says, shared by the engine's ``Match`` and the wire ``Alert``."""
 
     rule_id: str
     rule_name: str
@@ -112,6 +112,11 @@ class Match(_Frozen):
     title: str
     text: str = ""
     evidence: tuple[Evidence, ...] = ()
+
+
+class Match(_Firing):
+    """What the pure engine returns for one rule firing on one article."""
+
     policy: RulePolicy = RulePolicy()
 
 
@@ -141,22 +146,12 @@ def alert_id(rule_id: str, entity: str | None, article_id: str) -> str:
     return f"alrt_{digest[:32]}"
 
 
-class Alert(_Frozen):
+class Alert(_Firing):
     """An alert as written to the alerts topic and posted to webhooks (schema version 1)."""
 
     schema_version: int = ALERT_SCHEMA_VERSION
     id: str
-    rule_id: str
-    rule_name: str
-    rule_version: str
-    severity: Severity
-    entity: str | None
-    tags: tuple[str, ...] = ()
-    cameo: tuple[str, ...] = ()
-    title: str
-    text: str = ""
     article: ArticleRef
-    evidence: tuple[Evidence, ...] = ()
     created_at: datetime
     story_id: str | None = None
     story_articles: int = 1
@@ -172,18 +167,9 @@ class Alert(_Frozen):
         """Build the alert for ``match`` on ``article``; ``now`` is injectable for tests."""
         ident = alert_id(match.rule_id, match.entity, article.id)
         return cls(
+            **match.model_dump(exclude={"policy"}),
             id=ident,
-            rule_id=match.rule_id,
-            rule_name=match.rule_name,
-            rule_version=match.rule_version,
-            severity=match.severity,
-            entity=match.entity,
-            tags=match.tags,
-            cameo=match.cameo,
-            title=match.title,
-            text=match.text,
             article=ArticleRef.of(article),
-            evidence=match.evidence,
             created_at=now or datetime.now(UTC),
             thread_id=ident,
         )
