@@ -38,6 +38,7 @@ integration: $(STAMP)
 
 ## test-apache: the integration suite again, on Apache Kafka started from Maven Central jars
 test-apache: $(STAMP)
+	bash tests/kafka/setup.sh $(BIN)/python
 	NEWSALERT_TEST_BROKER=apache $(BIN)/pytest -q -m integration
 
 bench: $(STAMP)
