@@ -27,6 +27,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -34,6 +35,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
+from stream.broker.tansu import free_port
 from stream.errors import BrokerError
 
 __all__ = [
@@ -90,7 +92,9 @@ def fetch_jars(
     half-filled cache that later runs would trust.
     """
     dest = dest or default_jars_dir(version)
-    if (dest / _COMPLETE).exists():
+    # Our own fetches land whole (staged, then renamed), so a directory holding the broker jar
+    # is complete: either ours, or one the user pointed at with NEWSALERT_KAFKA_JARS.
+    if (dest / _COMPLETE).exists() or any(dest.glob("kafka_2.13-*.jar")):
         return dest
     pom = pom or _REPO_POM
     if not pom.exists():
@@ -125,9 +129,11 @@ def fetch_jars(
                 f"mvn could not fetch Kafka {version} (status {done.returncode}):\n{tail}"
             )
         (staging / _COMPLETE).write_text("\n".join(jars) + "\n")
-        if dest.exists():
-            shutil.rmtree(dest)  # an incomplete leftover without the marker
-        os.replace(staging, dest)
+        try:
+            os.replace(staging, dest)  # replaces an empty directory, never a populated one
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise BrokerError(f"{dest} exists and holds no Kafka jars: remove it") from exc
     return dest
 
 
@@ -183,12 +189,6 @@ def render_server_properties(
     }
     props.update(extra or {})
     return "".join(f"{key}={value}\n" for key, value in props.items())
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -247,8 +247,8 @@ class ApacheKafka:
         config: Mapping[str, str] | None = None,
     ) -> None:
         self.host = "127.0.0.1"
-        self.port = port or _free_port(self.host)
-        self.controller_port = controller_port or _free_port(self.host)
+        self.port = port or free_port(self.host)
+        self.controller_port = controller_port or free_port(self.host)
         self.version = version
         self._owns_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="newsalert-kafka-"))
@@ -451,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             broker.close()
     except BrokerError as exc:
-        print(f"error: {exc}", flush=True)
+        print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2
 
 

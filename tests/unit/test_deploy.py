@@ -108,13 +108,16 @@ def test_compose_worker_settings_are_real_and_point_at_the_kafka_service(
 
 def test_compose_creates_the_topics_the_worker_declares(monkeypatch: pytest.MonkeyPatch) -> None:
     script = SERVICES["topics"]["command"][0]
-    declared = dict(
-        (name, int(n)) for name, n in re.findall(r"([\w.]+):(\d+)", script.split(";", 1)[0])
-    )
+    specs = script.split("for spec in", 1)[1].split("; do", 1)[0].replace("\\", " ").split()
+    declared = {
+        name: (int(partitions), rest == ["compact"])
+        for name, partitions, *rest in (spec.split(":") for spec in specs)
+    }
     env = {k: str(v) for k, v in SERVICES["worker"]["environment"].items() if "${" not in str(v)}
-    expected = {s.name: s.partitions for s in topic_specs(_settings_from(env, monkeypatch))}
+    settings = _settings_from(env, monkeypatch)
+    expected = {s.name: (s.partitions, s.compacted) for s in topic_specs(settings)}
     assert declared == expected
-    assert "--if-not-exists" in script
+    assert "--if-not-exists" in script and "cleanup.policy=$${policy:-delete}" in script
 
 
 def test_compose_start_order_and_local_sources() -> None:

@@ -101,6 +101,16 @@ def test_complete_cache_is_used_without_maven(
     assert fetch_jars("9.9.9", tmp_path) == tmp_path
 
 
+def test_a_jar_directory_the_user_points_at_is_used_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "kafka_2.13-9.9.9.jar").write_bytes(b"")
+    monkeypatch.setenv("NEWSALERT_KAFKA_JARS", str(tmp_path))
+    monkeypatch.setenv("PATH", "")  # nothing to fetch, so no Maven either
+    assert fetch_jars("9.9.9") == tmp_path
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kafka_2.13-9.9.9.jar"]
+
+
 def test_missing_maven_is_an_actionable_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
