@@ -14,7 +14,7 @@ __all__ = ["install_all"]
 
 
 def install_all(app: Any, runtime: Runtime) -> None:
-    from stream.web import health, slack_commands
+    from stream.web import console, health, slack_commands
 
-    for module in (health, slack_commands):
+    for module in (health, slack_commands, console):
         module.install(app, runtime)
