@@ -24,6 +24,13 @@ Semantics (``docs/state.md`` has the worked examples):
 5. ``update``: a later copy that adds a new outlet to the story that opened a thread tells
    that thread the new counts; copies from outlets already counted stay silent.
 
+6. Redelivery: an article that alerted in the scope gives the very same alert again (same id,
+   same content) each time it is decided again, so a worker that died between writing the
+   state and producing the alert still emits it after the restart, and the delivery ledger
+   (keyed by alert id and destination) keeps destinations from seeing it twice. Each
+   decision's writes are committed through a journal (``journal``), so a crash half way
+   through a decision is repaired before the scope decides anything else.
+
 Every key expires after the last article that touched it: the window and the thread after
 ``max(dedup, threshold.within)`` (the rule's horizon), the stories after the longer of that and
 ``story_memory`` (two days by default), so a copy arriving hours after its story alerted still
@@ -38,8 +45,9 @@ from typing import Any, Literal
 
 from stream.models import Alert, Article, Match, RulePolicy, Severity, alert_id, severity_rank
 from stream.state.canonical import digest, source_of
+from stream.state.journal import commit, repair
 from stream.state.store import Clock, TTLStore, epoch
-from stream.state.stories import DEFAULT_NUM_PERM, DEFAULT_SIMILARITY, StoryIndex
+from stream.state.stories import DEFAULT_NUM_PERM, DEFAULT_SIMILARITY, StoryIndex, doc_id
 from stream.state.windows import observe_source
 
 __all__ = ["DEFAULT_STORY_MEMORY_S", "MAX_STORY_SOURCES", "AlertState", "horizon", "scope_key"]
@@ -100,14 +108,38 @@ class AlertState:
         return self._store.sweep(epoch(now or self._clock()), accept)
 
     def decide(self, match: Match, article: Article, now: datetime | None = None) -> list[Alert]:
-        """The alerts ``match`` on ``article`` gives at ``now``: none, or exactly one."""
+        """The alerts ``match`` on ``article`` gives at ``now``: none, or exactly one.
+
+        Deciding an article again gives again the alert it gave the first time, unchanged.
+        """
         moment = now or self._clock()
+        t = epoch(moment)
+        prefix = f"{scope_key(match.rule_id, match.entity)}:"
+        repair(self._store, prefix, t)
+        doc = doc_id(article)
+        said = self._store.get(f"{prefix}a:{doc}", t)
+        if isinstance(said, dict):
+            return [Alert.model_validate(said)]
+
+        remember = t + max(horizon(match.policy), self._story_memory)
+        self._store.stage()
+        try:
+            alerts = self._decide(match, article, moment, prefix, remember)
+            if alerts:
+                said = alerts[0].model_dump(mode="json")
+                self._store.put(f"{prefix}a:{doc}", said, remember)
+        finally:
+            writes = self._store.staged()
+        if writes:
+            commit(self._store, prefix, writes, f"{prefix}d:{doc}", remember)
+        return alerts
+
+    def _decide(
+        self, match: Match, article: Article, moment: datetime, prefix: str, remember: float
+    ) -> list[Alert]:
         t = epoch(moment)
         policy = match.policy
         expires = t + horizon(policy)
-        remember = t + max(horizon(policy), self._story_memory)
-        prefix = f"{scope_key(match.rule_id, match.entity)}:"
-
         placement = self._stories.place(prefix, article, t, remember)
         if placement.seen:
             return []

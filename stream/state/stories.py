@@ -37,6 +37,7 @@ __all__ = [
     "Placement",
     "Signature",
     "StoryIndex",
+    "doc_id",
     "estimate_similarity",
     "lsh_params",
     "shingles",
@@ -67,6 +68,11 @@ def shingles(article: Article, size: int = SHINGLE_WORDS) -> list[bytes]:
 
 
 Signature = tuple[int, ...]
+
+
+def doc_id(article: Article) -> str:
+    """The short id under which a scope remembers ``article`` (its ``d:`` key)."""
+    return digest(article.id, size=12)
 
 
 # Signatures are persisted and compared across workers and releases: name the permutation
@@ -181,7 +187,7 @@ class StoryIndex:
 
     def place(self, prefix: str, article: Article, now: float, expires: float) -> Placement:
         """Find or start the story of ``article`` and record it until ``expires``."""
-        doc_key = f"{prefix}d:{digest(article.id, size=12)}"
+        doc_key = f"{prefix}d:{doc_id(article)}"
         known = self._store.get(doc_key, now)
         if isinstance(known, dict):
             return Placement(str(known["s"]), new_story=False, seen=True)
@@ -211,11 +217,11 @@ class StoryIndex:
                 story_id = f"sty_{digest(prefix, article.id, size=12)}"
                 new_story = True
             doc["m"] = _encode(sig)
-            doc_id = doc_key.rsplit(":", 1)[1]
+            member = doc_key.rsplit(":", 1)[1]
             for band_key in band_keys:
                 members = self._store.get(band_key, now)
-                listed = [m for m in members if m != doc_id] if isinstance(members, list) else []
-                self._store.put(band_key, [*listed, doc_id][-_BUCKET_CAP:], expires)
+                listed = [m for m in members if m != member] if isinstance(members, list) else []
+                self._store.put(band_key, [*listed, member][-_BUCKET_CAP:], expires)
 
         doc["s"] = story_id
         self._store.put(doc_key, doc, expires)
@@ -240,8 +246,8 @@ class StoryIndex:
             if isinstance(members, list):
                 candidates.update(dict.fromkeys(str(m) for m in members))
         best: tuple[float, str] | None = None
-        for doc_id in candidates:
-            doc = self._store.get(f"{prefix}d:{doc_id}", now)
+        for candidate in candidates:
+            doc = self._store.get(f"{prefix}d:{candidate}", now)
             if not isinstance(doc, dict) or "m" not in doc:
                 continue
             score = estimate_similarity(sig, _decode(str(doc["m"])))

@@ -50,3 +50,17 @@ def test_entries_are_json_serialisable_envelopes() -> None:
 )
 def test_epoch_reads_naive_datetimes_as_utc(moment: datetime, expected: float) -> None:
     assert epoch(moment) == expected
+
+
+def test_staged_writes_are_read_back_but_reach_the_mapping_only_through_the_caller() -> None:
+    raw: dict[str, object] = {"a": [9.0, "old"]}
+    store = TTLStore(raw)
+    store.stage()
+    store.put("b", 1, expires=9.0)
+    store.put("a", "new", expires=8.0)
+    store.put("b", 2, expires=9.0)
+    assert (store.get("a", 1.0), store.get("b", 1.0), store.expires("a")) == ("new", 2, 8.0)
+    assert raw == {"a": [9.0, "old"]}
+    assert store.staged() == [("b", [9.0, 2]), ("a", [8.0, "new"])]
+    store.put("c", 3, expires=9.0)  # staging ended: writes go straight through
+    assert raw["c"] == [9.0, 3] and store.staged() == []
