@@ -25,8 +25,10 @@ from stream.delivery import (
     build_sinks,
 )
 from stream.delivery.reload import watch_subscriptions
+from stream.dlq import redrive_destination, submit_redrive
 from stream.errors import ArticleError
 from stream.ingest import parse_article
+from stream.ledger_upkeep import LedgerUpkeep, PartitionTagged
 from stream.metrics import METRICS
 from stream.models import Alert, MatchRecord
 from stream.rules_live import LiveRules
@@ -63,8 +65,12 @@ def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Run
             key=letter.alert.id.encode(), value=letter.model_dump_json().encode()
         )
 
+    # Outcomes are stamped with the partition they are written in, so the deliver agent can
+    # prune each partition's entries while processing that partition (see ledger_upkeep).
+    upkeep = LedgerUpkeep(ledger_table)
+    ledger = PartitionTagged(ledger_table, _event_partition)
     runtime.dispatcher = dispatcher = Dispatcher(
-        sinks, router, ledger_table, dead_letter, RetryPolicy.from_settings(settings)
+        sinks, router, ledger, dead_letter, RetryPolicy.from_settings(settings)
     )
 
     @app.agent(topics.articles, name="ingest")
@@ -131,9 +137,16 @@ def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Run
         # alert's offset is acknowledged once every destination has it (or dead-lettered it).
         async for event in stream.noack().events():
             alert = Alert.model_validate_json(event.value)
-            runtime.recent.add(alert)
-            task = await dispatcher.submit(alert)
+            target = redrive_destination(event.headers)  # set by `newsalert dlq redrive`
+            if target is None:
+                runtime.recent.add(alert)
+                task = await dispatcher.submit(alert)
+            else:
+                task = submit_redrive(dispatcher, alert, target)
             task.add_done_callback(functools.partial(_delivered, event=event))
+            upkeep.maybe_prune(
+                event.message.partition, wall=time.time(), monotonic=time.monotonic()
+            )
 
     def _delivered(task: asyncio.Task[DispatchReport], *, event: Any) -> None:
         event.ack()
@@ -181,3 +194,11 @@ def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Run
         stop.set()
 
     return runtime
+
+
+def _event_partition() -> int | None:
+    """Partition of the event being processed: where a table write goes."""
+    from faust.streams import current_event
+
+    event = current_event()
+    return None if event is None else int(event.message.partition)
