@@ -28,6 +28,8 @@ from stream.delivery.reload import watch_subscriptions
 from stream.dlq import redrive_destination, submit_redrive
 from stream.errors import ArticleError
 from stream.ingest import parse_article
+from stream.lag import LagSampler
+from stream.latency import article_timestamp, observe_delivery, stamp
 from stream.ledger_upkeep import LedgerUpkeep, PartitionTagged
 from stream.metrics import METRICS
 from stream.models import Alert, MatchRecord
@@ -43,6 +45,7 @@ __all__ = ["install"]
 log = logging.getLogger("newsalert")
 
 _SWEEP_EVERY_S = 60.0
+_LAG_EVERY_S = 5.0
 
 
 def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Runtime:
@@ -83,7 +86,9 @@ def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Run
             except ArticleError as exc:
                 METRICS.articles_invalid.inc()
                 log.warning("dead-lettering %s/%s/%s: %s", msg.topic, msg.partition,
-                            msg.offset, exc)
+                            msg.offset, exc, extra={"topic": msg.topic,
+                                                    "partition": msg.partition,
+                                                    "offset": msg.offset})
                 await topics.articles_dlq.send(
                     key=msg.key,
                     value=event.value or b"",
@@ -99,6 +104,7 @@ def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Run
                 await topics.matches.send(
                     key=scope_key(match.rule_id, match.entity).encode(),
                     value=record.model_dump_json().encode(),
+                    headers=stamp(msg.timestamp),
                 )
 
     partitioner = DefaultPartitioner()
@@ -119,10 +125,14 @@ def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Run
             for alert in state.decide(record.match, record.article, now):
                 METRICS.alerts.labels(severity=alert.severity).inc()
                 log.info("alert %s %s %s entity=%s article=%s", alert.id, alert.kind,
-                         alert.rule_id, alert.entity, alert.article.id)
+                         alert.rule_id, alert.entity, alert.article.id,
+                         extra={"alert_id": alert.id, "rule_id": alert.rule_id,
+                                "kind": alert.kind, "severity": alert.severity,
+                                "entity": alert.entity, "article_id": alert.article.id})
                 await topics.alerts.send(
                     key=(alert.thread_id or alert.id).encode(),
                     value=alert.model_dump_json().encode(),
+                    headers=stamp(article_timestamp(event.headers)),
                 )
             # Expire old state of this event's partition only: each deletion must reach the
             # changelog partition that holds the key.
@@ -143,25 +153,31 @@ def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Run
                 task = await dispatcher.submit(alert)
             else:
                 task = submit_redrive(dispatcher, alert, target)
-            task.add_done_callback(functools.partial(_delivered, event=event))
+            task.add_done_callback(functools.partial(_delivered, event=event, alert=alert))
             upkeep.maybe_prune(
                 event.message.partition, wall=time.time(), monotonic=time.monotonic()
             )
 
-    def _delivered(task: asyncio.Task[DispatchReport], *, event: Any) -> None:
+    def _delivered(task: asyncio.Task[DispatchReport], *, event: Any, alert: Alert) -> None:
         event.ack()
         if task.cancelled():
             return
         if (exc := task.exception()) is not None:
-            log.error("delivery task failed: %r", exc, exc_info=exc)
+            log.error("delivery task failed: %r", exc, exc_info=exc,
+                      extra={"alert_id": alert.id, "rule_id": alert.rule_id})
             return
         report = task.result()
+        observe_delivery(METRICS, alert.created_at, article_timestamp(event.headers),
+                         report.by_status("delivered"), time.time())
         for outcome in report.outcomes:
             METRICS.deliveries.labels(destination=outcome.destination,
                                       outcome=outcome.status).inc()
             runtime.recent.delivered(report.alert_id, outcome.destination, outcome.status)
             log.info("delivery %s -> %s: %s after %d attempt(s)", report.alert_id,
-                     outcome.destination, outcome.status, outcome.attempts)
+                     outcome.destination, outcome.status, outcome.attempts,
+                     extra={"alert_id": report.alert_id, "rule_id": alert.rule_id,
+                            "destination": outcome.destination, "outcome": outcome.status,
+                            "attempts": outcome.attempts})
 
     async def on_rules(ruleset: Any, problems: Any) -> None:
         METRICS.rules_loaded.set(len(ruleset.rules))
@@ -184,6 +200,18 @@ def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Run
         @app.task
         async def watch_subscriptions_file() -> None:
             await watch_subscriptions(subscriptions_file, settings, router, sinks)
+
+    lag = LagSampler(
+        bootstrap,
+        settings.app_id,
+        {settings.articles_topic, settings.matches_topic, settings.alerts_topic},
+        METRICS.consumer_lag,
+        assigned=lambda: app.consumer.assignment(),
+    )
+
+    @app.task
+    async def sample_lag() -> None:
+        await lag.run(_LAG_EVERY_S, stop)
 
     @app.on_partitions_assigned.connect
     async def on_assigned(sender: Any, assigned: Any, **_: Any) -> None:

@@ -7,6 +7,7 @@ the two in step.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,6 +97,10 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Longest delay between two retries."
     )
     log_level: str = Field("INFO", description="Log level of the worker.")
+    log_format: Literal["json", "text"] = Field(
+        "text",
+        description="Worker log format: `json` (one object per line, for collectors) or `text`.",
+    )
     admin_token: SecretStr | None = Field(
         None,
         description="Token that unlocks the console's state-changing actions; unset: read-only.",

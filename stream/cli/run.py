@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from pathlib import Path
 
 import typer
 
 from stream.broker import EmbeddedBroker, ensure_topics
 from stream.cli import app
+from stream.logs import configure as configure_logging
+from stream.logs import logging_config
 from stream.settings import Settings
 from stream.topics import topic_specs
 
@@ -35,7 +36,7 @@ def run(
     from stream.produce import produce_articles
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_format, settings.log_level)
     with contextlib.ExitStack() as stack:
         bootstrap = settings.kafka_bootstrap
         embedded = bootstrap is None
@@ -57,6 +58,10 @@ def run(
             report = produce_articles(bootstrap, settings.articles_topic, samples)
             typer.echo(f"published {report.sent} sample articles from {samples}")
         faust_app = create_app(settings, bootstrap, embedded=embedded)
-        worker = faust.Worker(faust_app, loglevel=settings.log_level)
+        worker = faust.Worker(
+            faust_app,
+            loglevel=settings.log_level,
+            logging_config=logging_config(settings.log_format, settings.log_level),
+        )
         with contextlib.suppress(SystemExit):
             worker.execute_from_commandline()
