@@ -29,6 +29,7 @@ typecheck: $(STAMP)
 rules-check: $(STAMP)
 	$(BIN)/newsalert rules validate rules
 	$(BIN)/newsalert rules test rules
+	$(BIN)/newsalert rules regress tests/regress/samples.yml
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit tests/rules

@@ -18,6 +18,7 @@ app = typer.Typer(
 def _register() -> None:
     # One import per command module; each module adds its commands to ``app``.
     from stream.cli import broker_cmd, dlq, match, produce, rules, run, subscriptions  # noqa: F401
+    from stream.cli import backtest, regress, replay  # noqa: F401
 
 
 def main() -> None:
