@@ -101,21 +101,24 @@ class LagSampler:
             self._admin, self._consumer = admin, consumer
         return self._admin, self._consumer
 
-    async def _partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+    async def _partitions(self, admin: AIOKafkaAdminClient) -> list[TopicPartition]:
         if self._assigned is not None:
             owned = (TopicPartition(tp[0], tp[1]) for tp in self._assigned())
             return sorted(tp for tp in owned if tp.topic in self.topics)
-        await consumer.topics()  # refreshes metadata for every topic
-        found: list[TopicPartition] = []
-        for topic in sorted(self.topics):
-            for partition in sorted(consumer.partitions_for_topic(topic) or ()):
-                found.append(TopicPartition(topic, partition))
-        return found
+        # Asked of the admin API: a plain consumer's metadata only covers topics it tracks on
+        # Apache Kafka, so ``partitions_for_topic`` would know nothing there.
+        described = await admin.describe_topics(sorted(self.topics))
+        return sorted(
+            TopicPartition(topic["topic"], partition["partition"])
+            for topic in described
+            if topic["error_code"] == 0
+            for partition in topic["partitions"]
+        )
 
     async def sample(self) -> dict[TopicPartition, int]:
         """Ask the broker once; publish and return the lag of every sampled partition."""
         admin, consumer = await self._clients()
-        partitions = await self._partitions(consumer)
+        partitions = await self._partitions(admin)
         lags: dict[TopicPartition, int] = {}
         if partitions:
             end = await consumer.end_offsets(partitions)
