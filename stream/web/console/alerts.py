@@ -8,6 +8,7 @@ an outcome; one the router names that has not reported yet shows as ``pending``.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import get_args
@@ -27,6 +28,7 @@ __all__ = [
     "EvidenceView",
     "Facets",
     "alert_views",
+    "destination_key",
     "facets",
 ]
 
@@ -71,13 +73,22 @@ class AlertQuery(BaseModel):
         return {k: v for k, v in values.items() if v}
 
 
+def destination_key(name: str) -> str:
+    """An opaque handle for a destination in forms: a shorthand webhook's name is its URL."""
+    return hashlib.sha256(name.encode()).hexdigest()[:24]
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryView:
-    """One destination of an alert and what happened there."""
+    """One destination of an alert and what happened there (``name`` is never rendered)."""
 
     name: str
     label: str
     status: str
+
+    @property
+    def key(self) -> str:
+        return destination_key(self.name)
 
     @property
     def redrivable(self) -> bool:

@@ -21,9 +21,9 @@ from faust.web import View
 from stream.metrics import METRICS
 from stream.models import SEVERITIES, Alert
 from stream.runtime import Runtime
-from stream.web.console.alerts import AlertQuery, alert_views, facets
+from stream.web.console.alerts import AlertQuery, alert_views, destination_key, facets
 from stream.web.console.playground import PlaygroundInput, prefill, run_playground
-from stream.web.console.render import SECURITY_HEADERS, render
+from stream.web.console.render import SECURITY_HEADERS, display_destination, render
 from stream.web.console.rules import matches_since_start, rules_page
 from stream.web.console.security import Access, check_admin
 from stream.web.console.subs import check_alert, subscriptions_page
@@ -146,8 +146,10 @@ def install(app: Any, runtime: Runtime) -> None:
                 return message(self, access.value, "Not allowed", _refusal(access),
                                "/console/alerts")
             alert = find_alert(str(form.get("alert", "")))
-            destination = str(form.get("destination", ""))
-            if alert is None or destination not in runtime.recent.outcomes.get(alert.id, {}):
+            key = str(form.get("destination", ""))
+            reported = runtime.recent.outcomes.get(alert.id, {}) if alert else {}
+            destination = next((d for d in reported if destination_key(d) == key), None)
+            if alert is None or destination is None:
                 return message(self, 404, "Nothing to redrive",
                                "That alert or destination is no longer among the recent "
                                "alerts.", "/console/alerts")
@@ -165,8 +167,9 @@ def install(app: Any, runtime: Runtime) -> None:
             background.add(task)
             task.add_done_callback(background.discard)
             return message(self, 202, "Redrive started",
-                           f"Delivering {alert.id} to {destination} again; the Alerts page "
-                           "shows the outcome when it is known.", "/console/alerts")
+                           f"Delivering {alert.id} to {display_destination(destination)} "
+                           "again; the Alerts page shows the outcome when it is known.",
+                           "/console/alerts")
 
     @app.page("/console/rules")
     class ConsoleRules(View):
