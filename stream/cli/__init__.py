@@ -17,8 +17,18 @@ app = typer.Typer(
 
 def _register() -> None:
     # One import per command module; each module adds its commands to ``app``.
-    from stream.cli import broker_cmd, dlq, match, produce, rules, run, subscriptions  # noqa: F401
-    from stream.cli import backtest, regress, replay  # noqa: F401
+    from stream.cli import (  # noqa: F401
+        backtest,
+        broker_cmd,
+        dlq,
+        match,
+        produce,
+        regress,
+        replay,
+        rules,
+        run,
+        subscriptions,
+    )
 
 
 def main() -> None:

@@ -112,7 +112,8 @@ def print_stats(err: Console, stats: ReplayStats) -> None:
     """Articles, invalid inputs with where and why, alerts per rule."""
     err.print(
         f"{stats.articles} articles, {stats.invalid} invalid, {stats.matches} matches, "
-        f"{stats.alert_total} alerts",
+        f"{stats.alert_total} alerts"
+        + (f" ({stats.repeats} repeated alert ids dropped)" if stats.repeats else ""),
         highlight=False, markup=False,
     )
     for invalid in stats.invalid_shown:

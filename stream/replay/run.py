@@ -4,7 +4,9 @@ The state is a new ``AlertState(dict())`` per run, never the worker's tables: a 
 neither suppress a production alert (by filling dedup windows) nor be suppressed by one. The
 clock is the record's own time (the Kafka timestamp, or ``published_at`` for a file), so
 dedup windows, thresholds and escalation behave as they did when the articles arrived, and
-the same input always gives the same alerts, ids and ``created_at`` included.
+the same input always gives the same alerts, ids and ``created_at`` included. An article that
+appears twice (a producer retry) gets its alert again from state, with the same id; like the
+delivery ledger in production, the replay emits each alert id once and counts the repeats.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class ReplayStats:
     invalid: int = 0
     invalid_shown: list[Invalid] = field(default_factory=list)
     matches: int = 0
+    repeats: int = 0
     alerts: Counter[str] = field(default_factory=Counter)
     first: datetime | None = None
     last: datetime | None = None
@@ -76,6 +79,9 @@ class Replayer:
         self.stats = ReplayStats()
         self._now = started or datetime.now(UTC)
         self._since_sweep = 0
+        # Alert ids already emitted: a redelivered article gets its alert again from state
+        # (same id), which destinations never see twice; neither does the replay output.
+        self._said: set[str] = set()
 
     def clock(self, record: SourceRecord, article: Article) -> datetime:
         """The moment an article counts as processed: record time, publication, or the last.
@@ -101,6 +107,10 @@ class Replayer:
         for match in self.ruleset.evaluate(article):
             stats.matches += 1
             for alert in self.state.decide(match, article, now):
+                if alert.id in self._said:
+                    stats.repeats += 1
+                    continue
+                self._said.add(alert.id)
                 stats.alerts[alert.rule_id] += 1
                 alerts.append(alert)
         self._since_sweep += 1

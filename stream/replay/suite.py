@@ -120,6 +120,8 @@ def load_suite(path: Path) -> Suite:
             message = str(err["msg"]).removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = f"unknown key '{loc[-1]}'"
+            elif err["type"] == "missing":
+                message = f"missing required key '{loc[-1]}'"
             problems.append(source.where.problem(loc, message))
         raise SuiteError(problems) from None
     where = source.where
