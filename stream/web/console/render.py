@@ -66,15 +66,17 @@ def highlight_spans(text: str, spans: Iterable[tuple[int, int]]) -> Markup:
 
 
 def highlight_terms(text: str, needles: Iterable[str]) -> Markup:
-    """``text`` escaped with every case-insensitive occurrence of a needle marked.
+    """``text`` escaped with every case-insensitive, whole-word occurrence of a needle marked.
 
-    Evidence snippets collapse whitespace, so needles are collapsed the same way first.
+    Evidence snippets collapse whitespace, so needles are collapsed the same way first; whole
+    words only, so the evidence "Armenia" does not mark the front of "Armenian".
     """
     spans: list[tuple[int, int]] = []
     for needle in {" ".join(n.split()) for n in needles}:
         if not needle:
             continue
-        for found in re.finditer(re.escape(needle), text, flags=re.IGNORECASE):
+        pattern = rf"(?<!\w){re.escape(needle)}(?!\w)"
+        for found in re.finditer(pattern, text, flags=re.IGNORECASE):
             spans.append(found.span())
     return highlight_spans(text, spans)
 

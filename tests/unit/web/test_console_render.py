@@ -39,6 +39,8 @@ def test_highlight_spans(text: str, spans: list[tuple[int, int]], expected: str)
         ("a.b and axb", ["a.b"], f"{M}a.b</mark> and axb"),
         ("<i>Armenia</i>", ["Armenia"], f"&lt;i&gt;{M}Armenia</mark>&lt;/i&gt;"),
         ("nothing here", ["", "   "], "nothing here"),
+        ("Armenia and Armenian", ["Armenia"], f"{M}Armenia</mark> and Armenian"),
+        ("Armenia\u2019s vote", ["Armenia"], f"{M}Armenia</mark>\u2019s vote"),
     ],
 )
 def test_highlight_terms(text: str, needles: list[str], expected: str) -> None:
