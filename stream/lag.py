@@ -27,6 +27,8 @@ __all__ = ["LagSampler", "compute_lag", "publish"]
 
 log = logging.getLogger("newsalert.lag")
 
+_REQUEST_TIMEOUT_MS = 5000
+
 
 def compute_lag(
     end: Mapping[TopicPartition, int],
@@ -88,15 +90,25 @@ class LagSampler:
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._admin is None or self._consumer is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None
+            # A short request timeout: while the broker is away, a sample should fail (and
+            # say so in the log) within a few seconds, not after the default 40.
+            admin = AIOKafkaAdminClient(
+                bootstrap_servers=self.bootstrap, request_timeout_ms=_REQUEST_TIMEOUT_MS
             )
-            await admin.start()
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap,
+                enable_auto_commit=False,
+                group_id=None,
+                request_timeout_ms=_REQUEST_TIMEOUT_MS,
+            )
             try:
+                await admin.start()
                 await consumer.start()
             except BaseException:
-                await admin.close()
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+                with contextlib.suppress(Exception):
+                    await admin.close()
                 raise
             self._admin, self._consumer = admin, consumer
         return self._admin, self._consumer
@@ -152,7 +164,9 @@ class LagSampler:
 
     async def close(self) -> None:
         admin, consumer, self._admin, self._consumer = self._admin, self._consumer, None, None
-        if consumer is not None:
-            await consumer.stop()
-        if admin is not None:
-            await admin.close()
+        try:
+            if consumer is not None:
+                await consumer.stop()
+        finally:
+            if admin is not None:
+                await admin.close()
