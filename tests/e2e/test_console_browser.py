@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 
+from stream.broker import free_port
 from tests.support.worker import WorkerProcess, unique_names
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,13 +33,41 @@ def seed() -> dict[str, Any]:
     return data
 
 
+ADMIN_TOKEN = "console-e2e-admin-token"
+PARTNER_SECRET = "whsec_ZTJlLXBhcnRuZXItc2VjcmV0LW5vdC1zaG93bi0xMjM="
+# The partner's port has no listener: its deliveries fail fast and are dead-lettered, so the
+# Alerts page has a failure (and, with the admin token set, a redrive button) to show.
+SUBSCRIPTIONS = """\
+version: 1
+destinations:
+  desk-screen: {{type: console}}
+  partner-feed:
+    type: webhook
+    url: http://127.0.0.1:{port}/hooks/newsalert
+    secret_env: PARTNER_WEBHOOK_SECRET
+    allow_private: true
+routes:
+  - {{name: csto-to-desk, tags: [csto], to: [desk-screen]}}
+  - {{name: serious-to-partner, min_severity: high, to: [partner-feed]}}
+"""
+
+
 @pytest.fixture(scope="module")
 def worker(
     browser: Any, broker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(broker.bootstrap, tmp_path_factory.mktemp("e2e-worker"),
-                            unique_names("console"))
-    with process:
+    workdir = tmp_path_factory.mktemp("e2e-worker")
+    subscriptions = workdir / "subscriptions.yml"
+    subscriptions.write_text(SUBSCRIPTIONS.format(port=free_port()))
+    env = {
+        **unique_names("console"),
+        "NEWSALERT_SUBSCRIPTIONS_FILE": str(subscriptions),
+        "NEWSALERT_ADMIN_TOKEN": ADMIN_TOKEN,
+        "PARTNER_WEBHOOK_SECRET": PARTNER_SECRET,
+        "NEWSALERT_DELIVERY_MAX_ATTEMPTS": "2",
+        "NEWSALERT_DELIVERY_BACKOFF_S": "0.1",
+    }
+    with WorkerProcess(broker.bootstrap, workdir, env) as process:
         yield process
 
 
@@ -80,7 +109,11 @@ def test_seed_alert_appears_live_and_fires_both_rules_in_the_playground(
         assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
         assert seed["title"] in card.locator(".headline").inner_text()
         assert "Armenia" in card.locator("mark.hit").all_inner_texts()
+        failed = card.locator("li", has_text="partner-feed").locator(".status")
+        failed.filter(has_text="dead lettered").wait_for(timeout=60_000)
+        assert card.get_by_role("button", name="Redrive").count() == 1
         _shoot(page, artifacts, "alerts")
+        seen = [page.content()]
 
         # Keyboard: the first Tab reaches the skip link, the next the first page link.
         page.keyboard.press("Tab")
@@ -89,6 +122,7 @@ def test_seed_alert_appears_live_and_fires_both_rules_in_the_playground(
         assert page.evaluate("document.activeElement.textContent") == "Alerts"
 
         page.goto(f"{base}/rules")
+        seen.append(page.content())
         for rule in CSTO_RULES:
             row = page.locator(f'tr[id="rule-{rule}"]')
             assert "csto.yml" in row.inner_text()
@@ -102,7 +136,9 @@ def test_seed_alert_appears_live_and_fires_both_rules_in_the_playground(
         page.goto(f"{base}/subscriptions")
         page.select_option("#c-rule", "csto-member-skips-summit")
         page.get_by_role("button", name="Check").click()
-        assert "console" in page.locator("#check-hits").inner_text()
+        hits = page.locator("#check-hits").inner_text()
+        assert "desk-screen" in hits and "partner-feed" in hits
+        seen.append(page.content())
         _shoot(page, artifacts, "subscriptions", focus="#check")
 
         page.goto(f"{base}/playground")
@@ -117,5 +153,8 @@ def test_seed_alert_appears_live_and_fires_both_rules_in_the_playground(
         marked = page.locator("#marked-title mark.hit, #marked-body mark.hit").all_inner_texts()
         assert "Armenia" in marked
         _shoot(page, artifacts, "playground", focus="#result")
+        seen.append(page.content())
+        for html in seen:
+            assert ADMIN_TOKEN not in html and PARTNER_SECRET not in html
     finally:
         context.close()
