@@ -20,10 +20,16 @@ def produce(
     topic: str | None = typer.Option(None, help="Target topic (default: the articles topic)."),
     bootstrap: str | None = typer.Option(None, help="Kafka bootstrap (default: settings)."),
     strict: bool = typer.Option(False, help="Send nothing if any line is invalid."),
+    timestamps: str = typer.Option(
+        "now", "--timestamps",
+        help="Record time: 'now', or 'published' (each article's published_at, for replays).",
+    ),
 ) -> None:
     """Validate and publish articles; bad lines are reported with their line numbers."""
     from stream.produce import produce_articles
 
+    if timestamps not in ("now", "published"):
+        raise typer.BadParameter("--timestamps is 'now' or 'published'")
     settings = Settings()
     target = bootstrap or settings.kafka_bootstrap
     if not target:
@@ -37,6 +43,7 @@ def produce(
             file,
             strict=strict,
             on_progress=lambda n: progress.advance(task, n),
+            timestamps="published" if timestamps == "published" else "now",
         )
     for bad in report.skipped:
         err.print(f"{file}:{bad.line}: skipped: {bad.reason}")

@@ -222,3 +222,22 @@ def test_rules_still_load_from_the_written_pack(tmp_path: Path) -> None:
     ruleset = load_rules([write_rules(tmp_path / "rules")])
     found = ruleset.evaluate(Article.model_validate_json(value(3)))
     assert [(m.rule_id, m.entity) for m in found] == [("port-stoppage", PORTS[3])]
+
+
+def test_produce_with_publication_times_then_replay_by_time(
+    broker: Any, tmp_path: Path
+) -> None:
+    """Loading last week's articles with their own times makes --since mean publication."""
+    name = f"replay-load-{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap, [TopicSpec(name=name, partitions=3)])
+    path = tmp_path / "week.jsonl"
+    path.write_bytes(b"\n".join(value(i) for i in range(12)) + b"\n")
+    loaded = cli(broker, "produce", str(path), "--topic", name, "--timestamps", "published")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "sent 11, skipped 1" in loaded.stdout
+    rules = write_rules(tmp_path / "rules")
+    done = cli(broker, "replay", "--topic", name, "--since", at(7.5).isoformat(), "--rules",
+               str(rules), "--format", "jsonl")
+    assert done.returncode == 0, done.stderr
+    alerts = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [a["article"]["id"] for a in alerts] == ["art-8", "art-9", "art-10", "art-11"]
