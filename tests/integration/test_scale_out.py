@@ -22,7 +22,7 @@ from kafka import KafkaProducer
 
 from stream.engine import load_rules
 from stream.state import AlertState
-from tests.support.alerting import RULE_ID, alerting_articles, encode, members
+from tests.support.alerting import alerting_articles, capacity, encode, rule_of
 from tests.support.scrape import Scrape, parse
 from tests.support.waiting import wait_for
 from tests.support.webhook_receiver import WebhookReceiver
@@ -38,11 +38,11 @@ def test_every_generated_article_alerts_once() -> None:
     """The premise of the counts below: one generated article, one alert, one scope."""
     rules = load_rules([REPO / "rules"])
     state = AlertState({})
-    articles = alerting_articles(len(members()), "premise")
-    for article in articles:
+    articles = alerting_articles(capacity(), "premise")
+    for i, article in enumerate(articles):
         matches = rules.evaluate(article)
         alerts = [a for m in matches for a in state.decide(m, article)]
-        assert [a.rule_id for a in alerts] == [RULE_ID], article.id
+        assert [a.rule_id for a in alerts] == [rule_of(i)], article.id
 
 
 def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:

@@ -1,9 +1,10 @@
 """Articles that each raise exactly one alert with the shipped rules, for scale and speed runs.
 
-Every article reports a different WTO member staying away from a WTO ministerial, so each one
-lands in its own (rule, entity) scope: no dedup, threshold or story joins two of them, and the
-number of alerts equals the number of articles. Ids and sources are distinct; the wording is
-varied a little so the articles do not look like one syndicated story.
+Every article reports a different member state staying away from a WTO (then, once the roster
+is used up, a UNESCO) ministerial, so each one lands in its own (rule, entity) scope: no dedup,
+threshold or story joins two of them, and the number of alerts equals the number of articles.
+Ids and sources are distinct; the wording is varied a little so the articles do not look like
+one syndicated story.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from pathlib import Path
 
 from stream.models import Article
 
-__all__ = ["RULE_ID", "alerting_articles", "encode", "members"]
+__all__ = ["RULE_ID", "alerting_articles", "capacity", "encode", "members", "rule_of"]
 
 RULE_ID = "wto-member-skips-summit"
+# Organisation named in the text, and the rule that then fires; both use the same roster.
+_ORGS = (("WTO", RULE_ID), ("UNESCO", "unesco-member-skips-summit"))
 
 _REPO = Path(__file__).resolve().parents[2]
 
@@ -36,9 +39,9 @@ _MEMBERS = (
 )
 
 _OPENINGS = (
-    "{m} will skip the WTO ministerial conference next month, its trade ministry said.",
-    "{m} is to boycott the WTO ministerial meeting in Geneva, officials confirmed.",
-    "The government of {m} said it will not attend the WTO ministerial conference.",
+    "{m} will skip the {org} ministerial conference next month, its foreign ministry said.",
+    "{m} is to boycott the {org} ministerial meeting, officials confirmed.",
+    "The government of {m} said it will not attend the {org} ministerial conference.",
 )
 _CONTEXT = (
     "The decision follows a dispute over farm subsidies and fishing quotas.",
@@ -51,14 +54,20 @@ def members() -> tuple[str, ...]:
     return _MEMBERS
 
 
+def capacity() -> int:
+    """How many articles with distinct alerts one consumer group's state can be given."""
+    return len(_MEMBERS) * len(_ORGS)
+
+
 def alerting_articles(count: int, tag: str, *, start: int = 0) -> list[Article]:
-    """``count`` articles, each alerting once for a different member (at most the roster)."""
-    if start + count > len(_MEMBERS):
-        raise ValueError(f"only {len(_MEMBERS)} distinct members; asked for {start + count}")
+    """``count`` articles, each alerting once, for distinct (organisation, member) pairs."""
+    if start + count > capacity():
+        raise ValueError(f"only {capacity()} distinct alerts; asked for {start + count}")
     out = []
     for i in range(start, start + count):
-        member = _MEMBERS[i]
-        body = " ".join((_OPENINGS[i % 3].format(m=member), _CONTEXT[i % 3]))
+        org, _ = _ORGS[i // len(_MEMBERS)]
+        member = _MEMBERS[i % len(_MEMBERS)]
+        body = " ".join((_OPENINGS[i % 3].format(m=member, org=org), _CONTEXT[i % 3]))
         out.append(Article(
             id=f"{tag}-wto-{i:03d}",
             title=f"Trade envoys from {member} to stay home",
@@ -69,6 +78,11 @@ def alerting_articles(count: int, tag: str, *, start: int = 0) -> list[Article]:
             language="en",
         ))
     return out
+
+
+def rule_of(index: int) -> str:
+    """The rule the ``index``-th generated article fires."""
+    return _ORGS[index // len(_MEMBERS)][1]
 
 
 def encode(article: Article) -> tuple[bytes, bytes]:
