@@ -9,6 +9,7 @@ A list the pasted text defines itself replaces the live one of that name.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -90,27 +91,71 @@ def _defined_names(text: str) -> dict[str, set[str]]:
     return {s: set(data[s]) for s in _SHARED_SECTIONS if isinstance(data.get(s), dict)}
 
 
-def _context(files: Iterable[str], overridden: Mapping[str, set[str]]) -> list[dict[str, Any]]:
-    """The live files' lists and tables, without their rules or anything the paste redefines."""
+_REFERENCE = re.compile(r"\$\$?([A-Za-z_][\w-]*)")
+_SHARED_CACHE: dict[str, dict[str, dict[str, Any]]] = {}
+
+
+def _live_shared(live: RuleSet) -> dict[str, dict[str, Any]]:
+    """Every list and table of the live files, read once per rules version."""
+    cached = _SHARED_CACHE.get(live.version)
+    if cached is not None:
+        return cached
     yaml = YAML(typ="safe")
-    documents: list[dict[str, Any]] = []
-    for file in files:
+    shared: dict[str, dict[str, Any]] = {section: {} for section in _SHARED_SECTIONS}
+    for file in live.files:
         try:
             data = yaml.load(Path(file).read_text(encoding="utf-8"))
         except (OSError, YAMLError):
             continue
-        if not isinstance(data, dict):
+        if isinstance(data, dict):
+            for section in _SHARED_SECTIONS:
+                if isinstance(entries := data.get(section), dict):
+                    shared[section].update(entries)
+    _SHARED_CACHE.clear()  # only the live version is ever asked for again
+    _SHARED_CACHE[live.version] = shared
+    return shared
+
+
+def _needed_lists(text: str, lists: Mapping[str, Any]) -> set[str] | None:
+    """The live lists the pasted text uses, directly or through derived lists.
+
+    None (keep every list) when names are built per ``for_each`` item with ``${...}``.
+    """
+    if "${" in text:
+        return None
+    todo = set(_REFERENCE.findall(text))
+    needed: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in needed or name not in lists:
             continue
-        kept: dict[str, Any] = {}
-        for section in _SHARED_SECTIONS:
-            entries = data.get(section)
-            if isinstance(entries, dict):
-                keep = {k: v for k, v in entries.items() if k not in overridden.get(section, ())}
-                if keep:
-                    kept[section] = keep
-        if kept:
-            documents.append(kept)
-    return documents
+        needed.add(name)
+        entry = lists[name]
+        if isinstance(entry, dict) and isinstance(entry.get("from"), str):
+            todo.add(entry["from"])
+    return needed
+
+
+def _context(live: RuleSet, text: str) -> dict[str, Any]:
+    """The live lists the paste needs and the live tables, minus anything it redefines.
+
+    Only the needed lists are compiled again, which keeps a try well under a second even
+    with the full states list live.
+    """
+    shared = _live_shared(live)
+    overridden = _defined_names(text)
+    needed = _needed_lists(text, shared["lists"])
+    context: dict[str, Any] = {}
+    for section in _SHARED_SECTIONS:
+        keep = {
+            name: entry
+            for name, entry in shared[section].items()
+            if name not in overridden.get(section, ())
+            and (section != "lists" or needed is None or name in needed)
+        }
+        if keep:
+            context[section] = keep
+    return context
 
 
 def load_pasted(text: str, live: RuleSet) -> tuple[RuleSet, frozenset[str]]:
@@ -118,13 +163,12 @@ def load_pasted(text: str, live: RuleSet) -> tuple[RuleSet, frozenset[str]]:
 
     Raises :class:`RuleError` whose problems name ``pasted.yml`` with the pasted line numbers.
     """
-    documents = _context(live.files, _defined_names(text))
+    context = _context(live, text)
     with tempfile.TemporaryDirectory(prefix="newsalert-playground-") as tmp:
         root = Path(tmp)
-        yaml = YAML(typ="safe")
-        for index, document in enumerate(documents):
-            with (root / f"context-{index:03d}.yml").open("w", encoding="utf-8") as out:
-                yaml.dump(document, out)
+        if context:
+            with (root / "context.yml").open("w", encoding="utf-8") as out:
+                YAML(typ="safe").dump(context, out)
         pasted = root / PASTED_FILE
         pasted.write_text(text, encoding="utf-8")
         try:

@@ -80,6 +80,35 @@ def test_pasted_rule_with_the_id_of_a_live_rule_is_allowed(live: RuleSet) -> Non
     assert [o.rule_id for o in result.fired] == ["csto-member-skips-summit"]
 
 
+def test_pasted_rule_can_use_a_derived_live_list(live: RuleSet) -> None:
+    """``nato_members`` is derived ``from: states``: both must come along with the paste."""
+    text = PASTED.replace("$csto_members", "$nato_members").replace("[$csto]", "[$nato_names]")
+    given = PlaygroundInput(title="Hungary will skip the NATO summit in The Hague", rule_yaml=text)
+    result = run_playground(given, live)
+    assert not result.problems, result.problems
+    (outcome,) = result.outcomes
+    assert outcome.match is not None and outcome.match.entity == "Hungary"
+
+
+def test_pasted_for_each_rules_see_every_live_list(live: RuleSet) -> None:
+    text = """\
+tables:
+  blocs: [{id: csto, list: csto_members}]
+rules:
+  - id: "${b.id}-trial"
+    for_each: {b: "@blocs"}
+    name: trial
+    severity: low
+    entity: "$${b.list}"
+    when:
+      near: ["$${b.list}", $absence]
+      within: 8
+"""
+    result = run_playground(PlaygroundInput(title=TITLE, rule_yaml=text), live)
+    assert not result.problems, result.problems
+    assert [(o.rule_id, o.fired) for o in result.outcomes] == [("csto-trial", True)]
+
+
 @pytest.mark.parametrize(
     ("text", "line", "needle"),
     [
