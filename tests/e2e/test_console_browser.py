@@ -158,3 +158,4 @@ def test_seed_alert_appears_live_and_fires_both_rules_in_the_playground(
             assert ADMIN_TOKEN not in html and PARTNER_SECRET not in html
     finally:
         context.close()
+    assert "Traceback" not in worker.log_path.read_text(errors="replace"), worker.log_tail()
