@@ -98,8 +98,10 @@ def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Run
                     },
                 )
                 continue
+            matched_at = datetime.now(UTC)
             for match in rules.ruleset.evaluate(article):
                 METRICS.rule_matches.labels(rule=match.rule_id).inc()
+                runtime.matches.record(match.rule_id, matched_at)
                 record = MatchRecord(match=match, article=article)
                 await topics.matches.send(
                     key=scope_key(match.rule_id, match.entity).encode(),

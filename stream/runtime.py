@@ -89,6 +89,7 @@ class Runtime:
     dispatcher: Dispatcher | None = None
     slash_store: MutableMapping[str, Any] | None = None
     recent: RecentAlerts = field(default_factory=RecentAlerts)
+    matches: RuleActivity = field(default_factory=RuleActivity)
     partitions_assigned: bool = False
     started_at: datetime | None = None
     extras: dict[str, Any] = field(default_factory=dict)

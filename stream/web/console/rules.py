@@ -1,8 +1,8 @@
 """The Rules page's data: every live rule with its version and activity, and reload problems.
 
-Two activity figures, because they answer different questions: alerts in the last 24 hours
-(what analysts saw, after dedup and thresholds, counted by the runtime) and matches since the
-worker started (how often the rule's words hold, read from the Prometheus counter).
+Three activity figures, because they answer different questions: alerts in the last 24 hours
+(what analysts saw, after dedup and thresholds), matches in the last 24 hours (how often the
+rule's words hold, before state), and matches since the worker started (the Prometheus counter).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class RuleRow:
     tags: tuple[str, ...]
     enabled: bool
     alerts_24h: int
+    matches_24h: int
     matches: int
 
 
@@ -84,6 +85,7 @@ def rules_page(runtime: Runtime, now: datetime, matches: dict[str, int]) -> Rule
             tags=rule.tags,
             enabled=rule.enabled,
             alerts_24h=activity.count(rule.id, now),
+            matches_24h=runtime.matches.count(rule.id, now),
             matches=matches.get(rule.id, 0),
         )
         for rule in ruleset.rules

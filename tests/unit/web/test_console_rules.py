@@ -72,12 +72,14 @@ def test_rows_describe_each_live_rule(tmp_path: Path) -> None:
     (rules / "desk.yml").write_text(RULE)
     runtime = make_runtime(tmp_path, rules_dir=rules)
     runtime.recent.add(make_alert(rule_id="truce-mentioned", created_at=NOON))
+    for hours_ago in (1, 2, 30):  # the 30-hour-old match is outside the 24 h window
+        runtime.matches.record("truce-mentioned", NOON - timedelta(hours=hours_ago))
     page = rules_page(runtime, NOON, {"truce-mentioned": 7})
     (row,) = page.rows
     assert (row.id, row.file, row.line, row.severity) == (
         "truce-mentioned", "rules/desk.yml", 4, "low")
     assert row.version and page.version == runtime.rules.version
-    assert (row.alerts_24h, row.matches) == (1, 7)
+    assert (row.alerts_24h, row.matches_24h, row.matches) == (1, 2, 7)
     assert page.files == ("rules/desk.yml",)
     assert page.errors == () and page.last_reload is not None
 
