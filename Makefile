@@ -18,6 +18,7 @@ run: $(STAMP)
 
 ## test: lint, type-check, validate and test the shipped rules, then the whole pytest suite
 test: lint typecheck rules-check
+	@bash tests/e2e/setup.sh || echo "Chromium is not installed: the browser tests will be skipped"
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
