@@ -2,7 +2,8 @@
 
 The consumer has no group: it commits nothing, joins nothing, and so cannot disturb the
 production consumer group. Memory stays bounded whatever the range: each partition keeps at
-most ``buffer`` records waiting for the merge and is paused while its buffer is full.
+most ``buffer`` records waiting for the merge and leaves the fetch assignment while its buffer
+is full.
 
 The range is fixed before the first record is read:
 
@@ -48,8 +49,6 @@ class ConsumerLike(Protocol):
     def poll(self, timeout_ms: int = 0, max_records: int | None = None) -> Mapping[Any, Any]: ...
     def position(self, partition: Any) -> int: ...
     def highwater(self, partition: Any) -> int | None: ...
-    def pause(self, *partitions: Any) -> None: ...
-    def resume(self, *partitions: Any) -> None: ...
     def close(self) -> None: ...
 
 
@@ -297,10 +296,15 @@ class TopicReader:
         }
         if not cursors:
             return
-        consumer.assign(list(cursors))
+        # Flow control by assignment: a partition whose buffer is full leaves the assignment
+        # and comes back (seeked to where it stopped) once half its buffer is used. (Pausing
+        # is not used: kafka-python 3.0 parks a paused partition's fetched data and, after a
+        # resume, may never fetch that partition again.)
+        high, low = self._buffer, self._buffer // 2
+        assigned = set(cursors)
+        consumer.assign(sorted(assigned, key=lambda tp: tp.partition))
         for tp, cursor in cursors.items():
             consumer.seek(tp, cursor.plan.start)
-        paused: set[Any] = set()
         last_progress = time.monotonic()
         while True:
             while True:
@@ -311,24 +315,25 @@ class TopicReader:
                     break
                 best = min(live, key=_head_order)
                 yield best.buffer.popleft()
-            full = self._buffer
-            want_paused = {tp for tp, c in cursors.items() if c.done or len(c.buffer) >= full}
-            if want_paused - paused:
-                consumer.pause(*(want_paused - paused))
-            if paused - want_paused:
-                consumer.resume(*(paused - want_paused))
-            paused = want_paused
+            wanted = {
+                tp for tp, c in cursors.items()
+                if not c.done and len(c.buffer) < (high if tp in assigned else low + 1)
+            }
+            if wanted != assigned:
+                consumer.assign(sorted(wanted, key=lambda tp: tp.partition))
+                for tp in wanted - assigned:
+                    consumer.seek(tp, cursors[tp].next_offset)
+                assigned = wanted
             progressed = False
-            for tp, records in consumer.poll(
-                timeout_ms=self._poll_ms, max_records=self._buffer
-            ).items():
+            for tp, records in consumer.poll(timeout_ms=self._poll_ms, max_records=high).items():
                 owner = cursors.get(tp)
-                if owner is None:
+                if owner is None or tp not in assigned:
                     continue
                 for record in records:
                     owner.accept(record)
                 progressed = progressed or bool(records)
-            for tp, cursor in cursors.items():
+            for tp in assigned:
+                cursor = cursors[tp]
                 if not cursor.done and consumer.position(tp) >= cursor.plan.stop:
                     cursor.done = progressed = True
             now = time.monotonic()
@@ -336,21 +341,23 @@ class TopicReader:
                 last_progress = now
             elif now - last_progress > self._idle_timeout_s:
                 stalled = {
-                    tp.partition: consumer.position(tp) for tp, c in cursors.items() if not c.done
+                    tp.partition: (consumer.position(tp), cursors[tp].plan.stop)
+                    for tp in assigned if not cursors[tp].done
                 }
                 raise ReplayError(
-                    f"reading {self.topic} stalled for {self._idle_timeout_s:.0f}s at "
-                    f"positions {stalled} (ends {[c.plan.stop for c in cursors.values()]})"
+                    f"reading {self.topic} stalled for {self._idle_timeout_s:.0f}s: "
+                    f"partition: (position, end) {stalled}"
                 )
 
 
 class _Cursor:
     """One partition's filter and buffer: offsets in [start, stop), times in range."""
 
-    __slots__ = ("buffer", "done", "plan", "since_ms", "skipping", "until_ms")
+    __slots__ = ("buffer", "done", "next_offset", "plan", "since_ms", "skipping", "until_ms")
 
     def __init__(self, plan: PartitionPlan, since_ms: int | None, until_ms: int | None) -> None:
         self.plan = plan
+        self.next_offset = plan.start
         self.buffer: deque[SourceRecord] = deque()
         self.done = False
         self.since_ms = since_ms
@@ -360,8 +367,9 @@ class _Cursor:
     def accept(self, record: Any) -> None:
         plan = self.plan
         offset = int(record.offset)
-        if self.done or offset < plan.start:
-            return
+        if self.done or offset < self.next_offset:
+            return  # before the start (a fetch inside a batch) or seen before a re-assign
+        self.next_offset = offset + 1
         if offset >= plan.stop:
             self.done = True
             return

@@ -119,11 +119,15 @@ class Replayer:
             self.state.sweep(now)
         return alerts
 
+    def step(self, record: SourceRecord) -> list[Alert]:
+        """The alerts one raw record gives; an invalid one is counted and gives none."""
+        parsed = parse_record(record)
+        if isinstance(parsed, Invalid):
+            self.stats.note_invalid(parsed)
+            return []
+        return self.process(parsed, self.clock(record, parsed))
+
     def run(self, records: Iterable[SourceRecord]) -> Iterator[Alert]:
         """Every alert the records give, in input order; invalid inputs are only counted."""
         for record in records:
-            parsed = parse_record(record)
-            if isinstance(parsed, Invalid):
-                self.stats.note_invalid(parsed)
-                continue
-            yield from self.process(parsed, self.clock(record, parsed))
+            yield from self.step(record)

@@ -48,12 +48,11 @@ class FakeConsumer:
     per_poll: int = 3
     stall: bool = False
     handed: int = 0
-    paused: set[Any] = field(default_factory=set)
+    assignments: int = 0
     assigned: list[Any] = field(default_factory=list)
     positions: dict[Any, int] = field(default_factory=dict)
     watermarks: dict[Any, int] = field(default_factory=dict)
     closed: bool = False
-    returned_while_paused: int = 0
 
     def __post_init__(self) -> None:
         self.log: dict[int, list[Rec]] = {}
@@ -105,10 +104,12 @@ class FakeConsumer:
         return result
 
     def assign(self, partitions: Sequence[Any]) -> None:
+        """Like kafka-python: partitions kept in the assignment keep their state."""
+        kept = set(partitions) & set(self.assigned)
         self.assigned = list(partitions)
-        self.positions = {}
-        self.watermarks = {}
-        self.paused = set()
+        self.positions = {tp: o for tp, o in self.positions.items() if tp in kept}
+        self.watermarks = {tp: w for tp, w in self.watermarks.items() if tp in kept}
+        self.assignments += 1
 
     def seek(self, partition: Any, offset: int) -> None:
         self.positions[partition] = offset
@@ -122,7 +123,7 @@ class FakeConsumer:
         for tp in self.assigned:
             log = self.log[tp.partition]
             self.watermarks[tp] = len(log)
-            if tp in self.paused or budget <= 0:
+            if budget <= 0:
                 continue
             start = self.positions[tp]
             take = log[start : start + min(self.per_poll, budget)]
@@ -138,12 +139,6 @@ class FakeConsumer:
 
     def highwater(self, partition: Any) -> int | None:
         return self.watermarks.get(partition)
-
-    def pause(self, *partitions: Any) -> None:
-        self.paused.update(partitions)
-
-    def resume(self, *partitions: Any) -> None:
-        self.paused.difference_update(partitions)
 
     def close(self) -> None:
         self.closed = True
