@@ -241,3 +241,35 @@ def test_produce_with_publication_times_then_replay_by_time(
     assert done.returncode == 0, done.stderr
     alerts = [json.loads(line) for line in done.stdout.splitlines()]
     assert [a["article"]["id"] for a in alerts] == ["art-8", "art-9", "art-10", "art-11"]
+
+
+def test_replay_of_a_live_topic_stops_at_the_end_captured_at_start(broker: Any) -> None:
+    """A producer keeps writing during the replay; the replay still ends by itself."""
+    import threading
+
+    name = f"replay-live-{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap, [TopicSpec(name=name, partitions=3)])
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=5)
+    for i in range(300):
+        producer.send(name, value=value(i % 12), partition=i % 3)
+    producer.flush()
+    stop = threading.Event()
+    sent = [300]
+
+    def keep_writing() -> None:
+        while not stop.is_set():
+            producer.send(name, value=value(1), partition=sent[0] % 3)
+            producer.flush()
+            sent[0] += 1
+
+    writer = threading.Thread(target=keep_writing, daemon=True)
+    writer.start()
+    try:
+        reader = TopicReader(broker.bootstrap, name, TopicRange(), idle_timeout_s=30)
+        count = sum(1 for _ in reader)
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+        producer.close()
+    assert 300 <= count < sent[0], (count, sent[0])
+    assert sum(plan.stop - plan.start for plan in reader.plans) == count
