@@ -63,7 +63,7 @@ class TopicMap(MutableMapping[str, Any]):
 
 async def follow(bootstrap: str, topic: str, target: TopicMap, stop: asyncio.Event) -> None:
     """Read ``topic`` from the beginning into ``target`` until ``stop`` is set."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
@@ -71,11 +71,10 @@ async def follow(bootstrap: str, topic: str, target: TopicMap, stop: asyncio.Eve
     )
     await consumer.start()
     try:
-        await consumer.topics()  # fetch metadata for every topic, ours included
-        partitions = consumer.partitions_for_topic(topic) or set()
-        assignment = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(assignment)
-        await consumer.seek_to_beginning(*assignment)
+        # Without a group, a subscription takes every partition as soon as the metadata names
+        # it, and with no committed offset reading starts at the earliest one. (Assigning from
+        # the bootstrap metadata found no partitions on Apache Kafka, which names no topics.)
+        consumer.subscribe([topic])
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=500)
             for records in batches.values():
