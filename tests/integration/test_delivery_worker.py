@@ -431,12 +431,15 @@ async def test_killed_worker_leaves_nothing_undelivered_and_nothing_twice(
                 await wait_for_async(lambda: hooks.attempts >= 1, 60, "the webhook request")
                 # Slack's delivery is in the ledger's changelog: what a successor will recover.
                 slack_key = f"{ident}|slack:alerts"
+
+                def recorded() -> dict[str, tuple[int, Any]] | None:
+                    entries = _ledger_entries(broker.bootstrap, names["NEWSALERT_APP_ID"])
+                    return entries if slack_key in entries else None
+
                 entries = await asyncio.to_thread(
-                    wait_for,
-                    lambda: (e := _ledger_entries(broker.bootstrap, names["NEWSALERT_APP_ID"]))
-                    and slack_key in e and e,
-                    60, "the Slack delivery in the ledger changelog",
+                    wait_for, recorded, 60, "the Slack delivery in the ledger changelog"
                 )
+                assert entries is not None
                 partition, value = entries[slack_key]
                 assert value["status"] == "delivered"
                 assert value["partition"] == partition  # stamped for per-partition pruning
