@@ -1,0 +1,269 @@
+"""End-to-end speed of the worker on real brokers: ceiling, sustained rate, scale-out, latency.
+
+Run from the repository root (corpus at ``../shared/corpus/``):
+
+    .venv/bin/python bench/e2e.py [--brokers embedded,apache] [--articles 10000]
+
+For each broker, in one run:
+
+(a) ceiling: a plain aiokafka consumer reads N articles already on a 4-partition topic;
+(b) sustained: N corpus articles (cycled with new ids) are produced to a fresh 4-partition
+    topic while 1, then 2, real ``newsalert run`` workers (one consumer group) with the
+    shipped rules consume it; the rate is N over the time from the first send to the moment
+    the workers' ``newsalert_articles_consumed`` counters reach N;
+(c) latency: articles that each raise one alert are produced one by one at a steady rate to a
+    worker that delivers to a local webhook receiver; latency is receipt minus send time.
+
+It prints one Markdown table per broker; docs/performance.md holds the figures and the
+machine they came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # noqa: E402
+
+from stream.broker import EmbeddedBroker, TopicSpec, ensure_topics  # noqa: E402
+from stream.models import Article  # noqa: E402
+from tests.support.alerting import alerting_articles, capacity, encode  # noqa: E402
+from tests.support.scrape import parse  # noqa: E402
+from tests.support.webhook_receiver import Received, WebhookReceiver  # noqa: E402
+from tests.support.worker import WorkerProcess, unique_names  # noqa: E402
+
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "bbc-news-2225.jsonl"
+PARTITIONS = 4
+
+
+def corpus_records(path: Path, count: int) -> list[tuple[bytes, bytes]]:
+    """``count`` corpus articles as Kafka records, cycling the corpus with fresh ids."""
+    with path.open(encoding="utf-8") as stream:
+        base = [Article.model_validate_json(line) for line in stream if line.strip()]
+    out = []
+    for i in range(count):
+        article = base[i % len(base)]
+        if i >= len(base):
+            article = article.model_copy(update={"id": f"{article.id}~{i // len(base)}"})
+        out.append(encode(article))
+    return out
+
+
+@contextlib.contextmanager
+def broker_of(kind: str, workdir: Path) -> Iterator[Any]:
+    if kind == "apache":
+        from stream.broker.apache import ApacheKafka
+
+        instance: Any = ApacheKafka(workdir=workdir / "kafka")
+    else:
+        instance = EmbeddedBroker(workdir=workdir)
+    instance.start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+async def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> float:
+    """Send everything as fast as the client batches it; returns the seconds it took."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=512 * 1024,
+        max_request_size=8 * 1024 * 1024,
+    )
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        pending = [await producer.send(topic, key=key, value=value) for key, value in records]
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+async def raw_consume_rate(bootstrap: str, topic: str, count: int) -> float:
+    """(a) Records per second a bare aiokafka consumer reads: the ceiling of any worker."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+        fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        seen = 0
+        started = time.perf_counter()
+        while seen < count:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            seen += sum(len(records) for records in batches.values())
+        return count / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+def _consumed(worker: WorkerProcess) -> float:
+    status, body = worker.get("/metrics")
+    if status != 200:
+        return 0.0
+    return parse(body.decode()).value("newsalert_articles_consumed_total") or 0.0
+
+
+def _owned(worker: WorkerProcess, topic: str) -> set[int]:
+    status, body = worker.get("/metrics")
+    return parse(body.decode()).owned_partitions(topic) if status == 200 else set()
+
+
+async def _until(predicate: Any, timeout: float, what: str, poll: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(predicate):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        await asyncio.sleep(poll)
+
+
+def _env(names: dict[str, str], **extra: str) -> dict[str, str]:
+    return {
+        **names,
+        "NEWSALERT_PARTITIONS": str(PARTITIONS),
+        "NEWSALERT_CONSOLE_ALERTS": "false",
+        "NEWSALERT_LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+async def worker_rate(
+    bootstrap: str, records: list[tuple[bytes, bytes]], workers: int, workdir: Path
+) -> dict[str, float]:
+    """(b) Articles per second ``workers`` workers of one group sustain with the shipped rules."""
+    names = unique_names("bench")
+    topic = names["NEWSALERT_ARTICLES_TOPIC"]
+    procs = [WorkerProcess(bootstrap, workdir, _env(names)) for _ in range(workers)]
+    try:
+        for proc in procs:
+            await asyncio.to_thread(proc.start)
+        await _until(
+            lambda: set().union(*(_owned(p, topic) for p in procs)) == set(range(PARTITIONS))
+            and all(_owned(p, topic) for p in procs),
+            180, "every worker to own partitions",
+        )
+        count = len(records)
+        started = time.perf_counter()
+        send_task = asyncio.create_task(produce(bootstrap, topic, records))
+        await _until(lambda: sum(_consumed(p) for p in procs) >= count, 1800,
+                     "the workers to consume every article", poll=0.05)
+        elapsed = time.perf_counter() - started
+        send_s = await send_task
+        shares = [_consumed(p) / count for p in procs]
+        return {"rate": count / elapsed, "seconds": elapsed, "produce_s": send_s,
+                "max_share": max(shares)}
+    finally:
+        for proc in procs:
+            await asyncio.to_thread(proc.stop)
+
+
+async def latency(bootstrap: str, count: int, rate: float, workdir: Path) -> dict[str, float]:
+    """(c) Produce-to-webhook latency of alerting articles sent one by one at ``rate``/s."""
+    names = unique_names("latency")
+    topic = names["NEWSALERT_ARTICLES_TOPIC"]
+    arrived: dict[str, float] = {}
+
+    def on_receive(received: Received) -> None:
+        arrived[received.payload["article"]["id"]] = time.time()
+
+    async with WebhookReceiver(None, on_receive=on_receive) as hooks:
+        env = _env(names, NEWSALERT_WEBHOOK_URLS=json.dumps([hooks.url]))
+        worker = WorkerProcess(bootstrap, workdir, env)
+        await asyncio.to_thread(worker.start)
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+        await producer.start()
+        sent: dict[str, float] = {}
+        try:
+            articles = alerting_articles(count, names["NEWSALERT_APP_ID"])
+            tick = time.monotonic()
+            for article in articles:
+                key, value = encode(article)
+                sent[article.id] = time.time()
+                await producer.send_and_wait(topic, key=key, value=value)
+                tick += 1.0 / rate
+                await asyncio.sleep(max(0.0, tick - time.monotonic()))
+            await hooks.wait_for(lambda: len(arrived) >= count, timeout=300)
+        finally:
+            await producer.stop()
+            await asyncio.to_thread(worker.stop)
+    waits = sorted(arrived[k] - sent[k] for k in sent)
+    cuts = statistics.quantiles(waits, n=100, method="inclusive")
+    return {"p50": cuts[49], "p99": cuts[98], "max": waits[-1], "n": len(waits)}
+
+
+async def run_broker(kind: str, args: argparse.Namespace, records: list[Any]) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix=f"bench-e2e-{kind}-") as tmp, \
+            broker_of(kind, Path(tmp)) as broker:
+        workdir = Path(tmp)
+        ceiling_topic = f"bench-ceiling-{int(time.time())}"
+        ensure_topics(broker.bootstrap, [TopicSpec(name=ceiling_topic, partitions=PARTITIONS)])
+        await produce(broker.bootstrap, ceiling_topic, records)
+        ceiling = await raw_consume_rate(broker.bootstrap, ceiling_topic, len(records))
+        print(f"[{kind}] (a) raw consume: {ceiling:,.0f} articles/s", flush=True)
+        one = await worker_rate(broker.bootstrap, records, 1, workdir)
+        print(f"[{kind}] (b) 1 worker: {one['rate']:,.0f} articles/s", flush=True)
+        two = await worker_rate(broker.bootstrap, records, 2, workdir)
+        print(f"[{kind}] (b) 2 workers: {two['rate']:,.0f} articles/s", flush=True)
+        lat = await latency(broker.bootstrap, args.latency_count, args.rate, workdir)
+        print(f"[{kind}] (c) latency p50 {lat['p50'] * 1000:.0f} ms, "
+              f"p99 {lat['p99'] * 1000:.0f} ms", flush=True)
+    return {"ceiling": ceiling, "one": one, "two": two, "latency": lat}
+
+
+def table(results: dict[str, dict[str, Any]], count: int, args: argparse.Namespace) -> str:
+    rows = [
+        "| broker | (a) raw consume, articles/s | (b) 1 worker, articles/s | (b)/(a) "
+        "| 2 workers, articles/s | speed-up | (c) p50 | (c) p99 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind, r in results.items():
+        one, two, lat = r["one"]["rate"], r["two"]["rate"], r["latency"]
+        rows.append(
+            f"| {kind} | {r['ceiling']:,.0f} | {one:,.0f} | {one / r['ceiling']:.2f} "
+            f"| {two:,.0f} | {two / one:.2f}x | {lat['p50'] * 1000:.0f} ms "
+            f"| {lat['p99'] * 1000:.0f} ms |"
+        )
+    rows.append("")
+    rows.append(f"N = {count:,} articles; latency over {args.latency_count} alerting articles "
+                f"at {args.rate:g}/s.")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--brokers", default="embedded,apache")
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--latency-count", type=int, default=capacity())
+    parser.add_argument("--rate", type=float, default=10.0, help="latency run, articles/s")
+    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    args = parser.parse_args()
+    if not args.corpus.exists():
+        sys.exit(f"corpus not found at {args.corpus}")
+    records = corpus_records(args.corpus, args.articles)
+    results = {}
+    for kind in args.brokers.split(","):
+        results[kind] = asyncio.run(run_broker(kind, args, records))
+    print(table(results, len(records), args))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
