@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import re
 import subprocess
 import sys
 import time
@@ -238,12 +239,19 @@ async def test_down_destination_dead_letters_then_redrive_delivers_once(
             assert letters[0]["attempts"] == 2 and letters[0]["alert"]["id"] == ident
 
             async with WebhookReceiver(SECRET, port=down_port) as revived:
-                done = await asyncio.to_thread(
-                    _cli, broker.bootstrap, names, "dlq", "redrive", "--all"
-                )
-                assert done.returncode == 0, done.stderr
-                assert f"redrive {ident} -> webhook:{down_url}" in done.stdout
-                await revived.wait_for(lambda: len(revived.received) == 1, timeout=90)
+                # the session shown in docs/delivery.md, command by command
+                examples = _documented_dlq_session()
+                assert [c for c, _ in examples] == [
+                    "dlq list --json", "dlq redrive --id alrt_...", "dlq list"
+                ]
+                for command, expected in examples:
+                    args = [ident if a == "alrt_..." else a for a in command.split()]
+                    done = await asyncio.to_thread(_cli, broker.bootstrap, names, *args)
+                    assert done.returncode == 0, done.stderr
+                    _assert_lines(done.stdout, expected, ident, names)
+                    if "redrive" in args:
+                        assert f"redrive {ident} -> webhook:{down_url}" in done.stdout
+                        await revived.wait_for(lambda: len(revived.received) == 1, timeout=90)
                 assert revived.ids() == [ident]
                 assert await asyncio.to_thread(_dlq_json, broker.bootstrap, names) == []
 
@@ -251,6 +259,10 @@ async def test_down_destination_dead_letters_then_redrive_delivers_once(
                     _cli, broker.bootstrap, names, "dlq", "redrive", "--id", ident
                 )
                 assert again.returncode == 1 and "no dead letter waiting" in again.stderr
+                none_left = await asyncio.to_thread(
+                    _cli, broker.bootstrap, names, "dlq", "redrive", "--all"
+                )
+                assert none_left.returncode == 0 and "queued 0 redrive(s)" in none_left.stdout
 
                 # A redrive request that arrives again (say the CLI died before writing its
                 # marker) finds the ledger's "delivered" mark and posts nothing.
@@ -265,6 +277,30 @@ async def test_down_destination_dead_letters_then_redrive_delivers_once(
         finally:
             assert await asyncio.to_thread(worker.stop) == 0, worker.log_tail()
     assert live.ids() == [ident], "the healthy destination got it once, and never again"
+
+
+def _documented_dlq_session() -> list[tuple[str, list[str]]]:
+    """(command without ``newsalert``, expected lines) from the dlq block of the delivery doc."""
+    text = (REPO / "docs" / "delivery.md").read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"```console\n(.*?)```", text, flags=re.DOTALL)
+               if "$ newsalert dlq" in b]
+    session = []
+    for chunk in re.split(r"^\$ newsalert ", block, flags=re.MULTILINE)[1:]:
+        command, *output = chunk.rstrip("\n").split("\n")
+        session.append((command, output))
+    return session
+
+
+def _assert_lines(stdout: str, expected: list[str], ident: str, names: dict[str, str]) -> None:
+    """``...`` in the doc stands for any text; topic names are the test's own."""
+    topic = names["NEWSALERT_ALERTS_TOPIC"]
+    got = stdout.rstrip("\n").split("\n")
+    assert len(got) == len(expected), (got, expected)
+    for line, want in zip(got, expected, strict=True):
+        want = want.replace("alrt_...", ident).replace("alerts.dlq", f"{topic}.dlq")
+        want = want.replace(" on alerts", f" on {topic}")
+        pattern = re.escape(want).replace(r"\.\.\.", ".*")
+        assert re.fullmatch(pattern, line), (line, want)
 
 
 def _redrive_request(bootstrap: str, names: dict[str, str], letter: dict[str, Any]) -> None:
