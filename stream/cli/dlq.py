@@ -77,7 +77,9 @@ def list_letters(
         typer.echo(f"{topic}: no dead letters waiting ({view.redriven} redriven)")
         return
     table = Table(title=f"{topic}: {len(view.pending)} waiting")
-    for column in ("alert", "destination", "reason", "attempts", "failed at", "last error"):
+    table.add_column("alert", no_wrap=True)  # ids are copied into `dlq redrive --id`
+    table.add_column("destination", overflow="fold")
+    for column in ("reason", "attempts", "failed at", "last error"):
         table.add_column(column)
     for pending in view.pending:
         letter = pending.letter

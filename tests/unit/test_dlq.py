@@ -3,6 +3,7 @@ header, and a redrive through a real Dispatcher whose ledger marks the destinati
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -201,3 +202,33 @@ def test_redrive_needs_a_selection() -> None:
     both = CliRunner().invoke(app, ["dlq", "redrive", "--all", "--id", "a"],
                               env={"NEWSALERT_KAFKA_BOOTSTRAP": "x:1"})
     assert both.exit_code == 2
+
+
+def test_list_shows_waiting_letters_as_a_table_and_as_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import stream.cli.dlq as dlq_cli
+
+    records = [_rec(0, _letter(1)), _rec(1, _letter(2, "desk")), _rec(2, _marker(1, up_to=0)),
+               _rec(3, _letter(2, "desk"))]
+    seen: list[tuple[str, str]] = []
+
+    def fake_read(bootstrap: str, topic: str) -> list[DlqRecord]:
+        seen.append((bootstrap, topic))
+        return records
+
+    monkeypatch.setattr(dlq_cli, "read_dlq", fake_read)
+    _register()
+    env = {"NEWSALERT_KAFKA_BOOTSTRAP": "kafka:9092", "NEWSALERT_ALERTS_TOPIC": "wire-alerts"}
+    table = CliRunner().invoke(app, ["dlq", "list"], env={**env, "COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    assert seen == [("kafka:9092", "wire-alerts.dlq")]
+    assert _alert(2).id in table.output and _alert(1).id not in table.output
+    assert "retries_exhausted (x2)" in table.output
+
+    as_json = CliRunner().invoke(app, ["dlq", "list", "--json"], env=env)
+    rows = [json.loads(line) for line in as_json.output.splitlines()]
+    assert [(r["alert_id"], r["destination"], r["letters"], r["offset"]) for r in rows] == [
+        (_alert(2).id, "desk", 2, 3)
+    ]
+    assert rows[0]["alert"] == _alert(2).model_dump(mode="json")
