@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         description="Consumer-group rebalance timeout; unset: 3 s on the embedded broker, "
         "60 s on Kafka.",
     )
+    producer_batch_bytes: int | None = Field(
+        None,
+        ge=1,
+        description="Largest producer batch in bytes; unset: one record per batch on the embedded "
+        "broker (so its end offsets stay exact for changelog recovery), 16384 on Kafka.",
+    )
     subscriptions_file: Path | None = Field(
         None, description="YAML file of destinations and routes (see docs/delivery.md)."
     )
