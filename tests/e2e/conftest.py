@@ -24,8 +24,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Playwright's sync API keeps an event loop running in this thread while it is open, so
+    it must close before any asyncio test of the session runs: module scope, not session."""
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium not found at {CHROMIUM}: run tests/e2e/setup.sh to install it")
     from playwright.sync_api import sync_playwright

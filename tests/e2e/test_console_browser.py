@@ -129,8 +129,9 @@ def test_seed_alert_appears_live_and_fires_both_rules_in_the_playground(
         counts = {rule: page.locator(f'tr[id="rule-{rule}"] td.num').all_inner_texts()
                   for rule in CSTO_RULES}
         # Both rules matched the seed; departure risk waits for a second source to alert.
-        assert counts == {"csto-member-skips-summit": ["1", "1"],
-                          "csto-member-departure-risk": ["0", "1"]}
+        # Columns: alerts (24 h), matches (24 h), matches since start.
+        assert counts == {"csto-member-skips-summit": ["1", "1", "1"],
+                          "csto-member-departure-risk": ["0", "1", "1"]}
         _shoot(page, artifacts, "rules")
 
         page.goto(f"{base}/subscriptions")
