@@ -100,15 +100,16 @@ class WebhookReceiver:
         await self.stop()
 
     async def _handle(self, request: web.Request) -> web.Response:
+        # Wake waiters twice: when the attempt is counted (a stalled request may never end)
+        # and once its effects are recorded (a waiter woken early would sleep through them).
+        self.attempts += 1
+        self._changed.set()
         try:
             return await self._answer(request)
         finally:
-            # Wake waiters only once the request's effects are recorded, or a waiter could
-            # check, find nothing yet, and sleep through the change.
             self._changed.set()
 
     async def _answer(self, request: web.Request) -> web.Response:
-        self.attempts += 1
         body = await request.read()
         headers = dict(request.headers)
         if self.hold is not None:
