@@ -8,7 +8,7 @@ import faust
 
 from stream.settings import Settings
 
-__all__ = ["create_app", "producer_batch_bytes", "rebalance_timeout"]
+__all__ = ["create_app", "fetch_max_wait_ms", "producer_batch_bytes", "rebalance_timeout"]
 
 
 def rebalance_timeout(settings: Settings, *, embedded: bool) -> float:
@@ -27,10 +27,20 @@ def producer_batch_bytes(settings: Settings, *, embedded: bool) -> int:
     return 1 if embedded else 16384
 
 
+def fetch_max_wait_ms(settings: Settings, *, embedded: bool) -> int:
+    """Tansu answers a fetch only when its wait is over, even if records arrived meanwhile, so
+    a long wait there delays every hop and stalls a burst; Kafka answers when records arrive,
+    so its wait only paces an idle consumer and Faust's own 1.5 s stays."""
+    if settings.fetch_max_wait_ms is not None:
+        return settings.fetch_max_wait_ms
+    return 100 if embedded else 1500
+
+
 def create_app(settings: Settings, bootstrap: str, *, embedded: bool) -> Any:
     """A configured Faust app with its topics, tables, agents and web pages installed."""
     from stream.agents import install
     from stream.topics import declare_topics
+    from stream.transport import FetchTuning, install_transport
 
     app = faust.App(
         settings.app_id,
@@ -55,6 +65,8 @@ def create_app(settings: Settings, bootstrap: str, *, embedded: bool) -> Any:
         web_host=settings.web_host,
         web_in_thread=False,
     )
+    # Before anything touches ``app.transport``: the consumer is built from it on first use.
+    install_transport(app, FetchTuning(max_wait_ms=fetch_max_wait_ms(settings, embedded=embedded)))
     from stream.web import install_all
 
     runtime = install(app, declare_topics(app, settings), settings, bootstrap)

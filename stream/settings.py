@@ -81,6 +81,13 @@ class Settings(BaseSettings):
         description="Largest producer batch in bytes; unset: one record per batch on the embedded "
         "broker (so its end offsets stay exact for changelog recovery), 16384 on Kafka.",
     )
+    fetch_max_wait_ms: int | None = Field(
+        None,
+        ge=0,
+        description="Longest time the broker may hold a consumer fetch that has no records yet; "
+        "unset: 100 ms on the embedded broker (it holds a fetch this long even when records "
+        "arrive), 1500 ms on Kafka.",
+    )
     subscriptions_file: Path | None = Field(
         None, description="YAML file of destinations and routes (see docs/delivery.md)."
     )
