@@ -190,7 +190,7 @@ def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Run
 
     @app.task
     async def watch_rules() -> None:
-        await rules.watch(on_rules, stop_event=stop)
+        await rules.watch(on_rules, stop_event=stop, ready=runtime.rules_watched)
 
     @app.task
     async def follow_subscriptions() -> None:

@@ -6,6 +6,7 @@ same live rules, router and recent alerts without reaching into each other.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -91,9 +92,11 @@ class Runtime:
     recent: RecentAlerts = field(default_factory=RecentAlerts)
     matches: RuleActivity = field(default_factory=RuleActivity)
     partitions_assigned: bool = False
+    rules_watched: asyncio.Event = field(default_factory=asyncio.Event)
     started_at: datetime | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
-        return self.partitions_assigned
+        """Partitions assigned and the rules watcher running, so a rule edit is seen."""
+        return self.partitions_assigned and self.rules_watched.is_set()

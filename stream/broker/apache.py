@@ -224,7 +224,8 @@ class ApacheKafka:
             return
         cmd = [
             java, "-Xmx256m", "-cp", f"{jars}/*", "kafka.tools.StorageTool", "format",
-            "-t", new_cluster_id(), "-c", str(properties), "--standalone",
+            # One token: an id may begin with "-", which the tool would read as an option.
+            f"--cluster-id={new_cluster_id()}", "-c", str(properties), "--standalone",
         ]  # fmt: skip
         with open(self.log_path, "ab") as out:
             try:
