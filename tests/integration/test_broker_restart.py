@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaProducer
 
 from stream.broker import free_port
 from tests.support.alerting import alerting_articles, encode
+from tests.support.kafka import produce
 from tests.support.scrape import parse
 from tests.support.waiting import wait_for
 from tests.support.webhook_receiver import WebhookReceiver
@@ -30,14 +30,6 @@ SECRET = "whsec_" + "cmVzdGFydC1zZWNyZXQtZm9yLXRlc3RzLW9ubHkx"
 BATCH = 16
 # What the worker logs (stream/lag.py) while it cannot reach the broker.
 UNREACHABLE = "consumer lag not sampled"
-
-
-def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    for key, value in records:
-        producer.send(topic, key=key, value=value)
-    producer.flush()
-    producer.close()
 
 
 def _consumed(worker: WorkerProcess) -> float:
@@ -101,13 +93,13 @@ async def test_worker_rides_out_a_broker_restart(broker_kind: str, tmp_path: Pat
             await asyncio.to_thread(worker.start)
             try:
                 batch1 = alerting_articles(BATCH, tag)
-                await asyncio.to_thread(_produce, kafka.bootstrap, topic,
+                await asyncio.to_thread(produce, kafka.bootstrap, topic,
                                         [encode(a) for a in batch1])
                 await hooks.wait_for(lambda: len(set(hooks.ids())) >= BATCH, timeout=90)
 
                 # Stop the broker while the worker is in the middle of the next batch.
                 batch2 = alerting_articles(BATCH, tag, start=BATCH)
-                await asyncio.to_thread(_produce, kafka.bootstrap, topic,
+                await asyncio.to_thread(produce, kafka.bootstrap, topic,
                                         [encode(a) for a in batch2])
                 await _wait(lambda: _consumed(worker) > BATCH, 60, "the second batch to start")
                 watch = LogWatch(worker.log_path)
@@ -119,7 +111,7 @@ async def test_worker_rides_out_a_broker_restart(broker_kind: str, tmp_path: Pat
 
                 await asyncio.to_thread(kafka.start)
                 batch3 = alerting_articles(BATCH, tag, start=2 * BATCH)
-                await asyncio.to_thread(_produce, kafka.bootstrap, topic,
+                await asyncio.to_thread(produce, kafka.bootstrap, topic,
                                         [encode(a) for a in batch3])
                 try:
                     await hooks.wait_for(

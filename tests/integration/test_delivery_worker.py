@@ -30,6 +30,7 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from stream.broker import free_port
 from stream.models import alert_id
+from tests.support.kafka import produce
 from tests.support.slack_server import SlackServer
 from tests.support.waiting import wait_for, wait_for_async
 from tests.support.webhook_receiver import WebhookReceiver
@@ -93,15 +94,6 @@ def _article(ident: str, entity: str, source: str, body: str | None = None) -> b
     ).encode()
 
 
-def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    try:
-        for key, value in records:
-            producer.send(topic, key=key, value=value).get(timeout=30)
-    finally:
-        producer.close()
-
-
 def _env(names: dict[str, str], rules: Path, **extra: str) -> dict[str, str]:
     return {
         **names,
@@ -162,7 +154,7 @@ async def test_every_alert_arrives_once_in_order_with_threads(
         try:
             # One story from three outlets (same key: read in order), and a second story.
             await asyncio.to_thread(
-                _produce, broker.bootstrap, names["NEWSALERT_ARTICLES_TOPIC"],
+                produce, broker.bootstrap, names["NEWSALERT_ARTICLES_TOPIC"],
                 [(b"alder", _article(f"alder-{n}", "Port Alder", outlet))
                  for n, outlet in enumerate(["wire", "ledger", "courier"], 1)]
                 + [(b"birch", _article("birch-1", "Port Birch", "wire"))],
@@ -225,7 +217,7 @@ async def test_down_destination_dead_letters_then_redrive_delivers_once(
         await asyncio.to_thread(worker.start)
         try:
             await asyncio.to_thread(
-                _produce, broker.bootstrap, names["NEWSALERT_ARTICLES_TOPIC"],
+                produce, broker.bootstrap, names["NEWSALERT_ARTICLES_TOPIC"],
                 [(b"birch", _article("birch-1", "Port Birch", "wire"))],
             )
             await live.wait_for(lambda: len(live.received) == 1, timeout=120)
@@ -387,7 +379,7 @@ async def test_slash_subscription_routes_on_every_worker(broker: Any, tmp_path: 
 
             articles = names["NEWSALERT_ARTICLES_TOPIC"]
             await asyncio.to_thread(
-                _produce, broker.bootstrap, articles,
+                produce, broker.bootstrap, articles,
                 [(b"alder", _article("alder-1", "Port Alder", "wire")),
                  # low severity: the desk asked for high and above
                  (b"birch", _article("birch-up", "Port Birch", "wire",
@@ -399,7 +391,7 @@ async def test_slash_subscription_routes_on_every_worker(broker: Any, tmp_path: 
             # with the first worker gone, the second alone routes by the same subscription
             assert await asyncio.to_thread(first.stop) == 0, first.log_tail()
             await asyncio.to_thread(
-                _produce, broker.bootstrap, articles,
+                produce, broker.bootstrap, articles,
                 [(b"birch", _article("birch-1", "Port Birch", "courier"))],
             )
             await slack.wait_for(lambda: len(slack.in_channel("C0DESK")) >= 2, timeout=180)
@@ -459,7 +451,7 @@ async def test_killed_worker_leaves_nothing_undelivered_and_nothing_twice(
             await asyncio.to_thread(doomed.start)
             try:
                 await asyncio.to_thread(
-                    _produce, broker.bootstrap, names["NEWSALERT_ARTICLES_TOPIC"],
+                    produce, broker.bootstrap, names["NEWSALERT_ARTICLES_TOPIC"],
                     [(b"alder", _article("alder-1", "Port Alder", "wire"))],
                 )
                 await slack.wait_for(lambda: len(slack.in_channel("C0ALERTS")) == 1, timeout=120)

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 
 from stream.models import Article
+from tests.support.kafka import produce
 from tests.support.slack_server import SlackServer
 from tests.support.waiting import wait_for
 from tests.support.webhook_receiver import WebhookReceiver
@@ -25,14 +26,6 @@ TOKEN = "xoxb-test-token"
 def _samples() -> dict[str, bytes]:
     lines = (REPO / "examples" / "articles.jsonl").read_bytes().splitlines()
     return {Article.model_validate_json(line).id: line for line in lines if line.strip()}
-
-
-def _produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    for key, value in records:
-        producer.send(topic, key=key, value=value)
-    producer.flush()
-    producer.close()
 
 
 def _dead_letters(bootstrap: str, topic: str, want: int) -> list[Any]:
@@ -96,7 +89,7 @@ async def test_articles_become_slack_and_webhook_alerts(
                 (b"no-body", b'{"id": "no-body", "title": "A title"}'),
                 *articles_in,
             ]
-            await asyncio.to_thread(_produce, broker.bootstrap, articles, records)
+            await asyncio.to_thread(produce, broker.bootstrap, articles, records)
 
             # The summit rule alerts on one report; departure risk waits for a second outlet
             # (threshold: 2 sources), which the samples provide and the seed alone does not.

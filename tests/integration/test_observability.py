@@ -10,13 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaProducer
 from prometheus_client import CollectorRegistry
 
 from stream.broker import TopicSpec, ensure_topics
 from stream.lag import LagSampler
 from stream.metrics import Metrics
 from tests.support.alerting import RULE_ID, alerting_articles, encode
+from tests.support.kafka import produce
 from tests.support.scrape import Scrape, parse
 from tests.support.waiting import wait_for
 from tests.support.webhook_receiver import WebhookReceiver
@@ -24,14 +24,6 @@ from tests.support.worker import WorkerProcess, unique_names
 
 ALERTS = 3
 PARTITIONS = 2
-
-
-def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    for key, value in records:
-        producer.send(topic, key=key, value=value)
-    producer.flush()
-    producer.close()
 
 
 def _scrape(worker: WorkerProcess) -> Scrape:
@@ -58,7 +50,7 @@ async def test_metrics_and_logs_of_a_real_worker(broker: Any, tmp_path: Path) ->
             quiet = b'{"id": "quiet-1", "title": "Weather", "body": "Rain in the hills."}'
             records = [(b"bad", b"{not json"), (b"quiet-1", quiet), *map(encode, articles)]
             produced_at = time.time()
-            await asyncio.to_thread(_produce, broker.bootstrap, topic, records)
+            await asyncio.to_thread(produce, broker.bootstrap, topic, records)
             await hooks.wait_for(lambda: len(hooks.received) >= ALERTS, timeout=90)
             received_by = time.time()
 
@@ -132,7 +124,7 @@ async def test_lag_sampler_reads_a_groups_committed_offsets(broker: Any) -> None
     # offset of the last record batch plus one, so batched records would hide lag there
     # (a broker difference the README lists); single-record batches are exact on both.
     for i in range(5):
-        await asyncio.to_thread(_produce, broker.bootstrap, topic, [(f"k{i}".encode(), b"{}")])
+        await asyncio.to_thread(produce, broker.bootstrap, topic, [(f"k{i}".encode(), b"{}")])
     metrics = Metrics(CollectorRegistry())
     sampler = LagSampler(broker.bootstrap, group, [topic], metrics.consumer_lag)
     tp = TopicPartition(topic, 0)

@@ -18,11 +18,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaProducer
-
 from stream.engine import load_rules
 from stream.state import AlertState
 from tests.support.alerting import alerting_articles, capacity, encode, rule_of
+from tests.support.kafka import produce
 from tests.support.scrape import Scrape, parse
 from tests.support.waiting import wait_for
 from tests.support.webhook_receiver import WebhookReceiver
@@ -43,14 +42,6 @@ def test_every_generated_article_alerts_once() -> None:
         matches = rules.evaluate(article)
         alerts = [a for m in matches for a in state.decide(m, article)]
         assert [a.rule_id for a in alerts] == [rule_of(i)], article.id
-
-
-def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    for key, value in records:
-        producer.send(topic, key=key, value=value)
-    producer.flush()
-    producer.close()
 
 
 def _scrape(worker: WorkerProcess) -> Scrape:
@@ -95,7 +86,7 @@ async def test_two_workers_share_partitions_and_survive_a_kill(
             # 2. Alerts flow through both workers, each alert once.
             batch1 = alerting_articles(BATCH, names["NEWSALERT_APP_ID"])
             await asyncio.to_thread(
-                _produce, broker.bootstrap, topic, [encode(a) for a in batch1]
+                produce, broker.bootstrap, topic, [encode(a) for a in batch1]
             )
             await hooks.wait_for(lambda: len(set(hooks.ids())) >= BATCH, timeout=90)
             consumed = [
@@ -109,7 +100,7 @@ async def test_two_workers_share_partitions_and_survive_a_kill(
             before = consumed[1]
             batch2 = alerting_articles(BATCH, names["NEWSALERT_APP_ID"], start=BATCH)
             await asyncio.to_thread(
-                _produce, broker.bootstrap, topic, [encode(a) for a in batch2]
+                produce, broker.bootstrap, topic, [encode(a) for a in batch2]
             )
 
             def second_started() -> bool:
