@@ -16,13 +16,20 @@ import contextlib
 import itertools
 import json
 import math
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
+
+if not __package__:  # run as a script (the demo): make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.support.loopback import LoopbackServer
 
 __all__ = ["Posted", "SlackServer"]
 
@@ -69,7 +76,7 @@ def _block_problem(blocks: Any) -> str | None:
     return None
 
 
-class SlackServer:
+class SlackServer(LoopbackServer):
     """Serve on 127.0.0.1; ``base_url`` is what ``AsyncWebClient(base_url=...)`` needs."""
 
     def __init__(
@@ -86,16 +93,13 @@ class SlackServer:
         self.channels = dict(channels or {"alerts": "C0ALERTS"})
         self.rate_window_s = rate_window_s
         self._clock = clock
-        self._port = port
+        super().__init__(port)
         self.messages: list[Posted] = []
         self.rate_limited = 0
         self.refused: list[str] = []
         self._fail_next: list[int] = []
         self._last_post: dict[str, float] = {}
         self._ts = itertools.count(1)
-        self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     @property
     def base_url(self) -> str:
@@ -112,35 +116,8 @@ class SlackServer:
             if m.channel == channel_id and (top_level is None or (m.thread_ts is None) == top_level)
         ]
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        """Wait until ``predicate()`` holds after some request; TimeoutError otherwise."""
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                self._changed.clear()
-                await self._changed.wait()
-
-    async def start(self) -> SlackServer:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/{method}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self._port)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> SlackServer:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     def _channel_id(self, channel: str) -> str | None:
         name = channel.lstrip("#")
@@ -161,13 +138,13 @@ class SlackServer:
 
     def _error(self, error: str, status: int = 200) -> web.Response:
         self.refused.append(error)
-        self._changed.set()
+        self.changed()
         return web.json_response({"ok": False, "error": error}, status=status)
 
     async def _dispatch(self, request: web.Request) -> web.Response:
         if self._fail_next:
             status = self._fail_next.pop(0)
-            self._changed.set()
+            self.changed()
             return web.Response(status=status, text="upstream trouble", content_type="text/plain")
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
@@ -206,7 +183,7 @@ class SlackServer:
         if last is not None and now - last < self.rate_window_s:
             self.rate_limited += 1
             wait = max(1, math.ceil(self.rate_window_s - (now - last)))
-            self._changed.set()
+            self.changed()
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,
@@ -228,7 +205,7 @@ class SlackServer:
                 thread_ts=str(thread_ts) if thread_ts else None,
             )
         )
-        self._changed.set()
+        self.changed()
         return web.json_response({"ok": True, "channel": channel, "ts": ts})
 
     def _update(self, args: Mapping[str, Any]) -> web.Response:
@@ -247,7 +224,7 @@ class SlackServer:
         target.text = str(args.get("text") or "")
         target.blocks = list(args.get("blocks") or [])
         target.updates += 1
-        self._changed.set()
+        self.changed()
         return web.json_response({"ok": True, "channel": channel, "ts": target.ts})
 
 

@@ -15,12 +15,19 @@ import asyncio
 import contextlib
 import json
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+if not __package__:  # run as a script (the demo): make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.support.loopback import LoopbackServer
 
 __all__ = ["Received", "WebhookReceiver"]
 
@@ -35,7 +42,7 @@ class Received:
     headers: dict[str, str]
 
 
-class WebhookReceiver:
+class WebhookReceiver(LoopbackServer):
     """Serve on 127.0.0.1; ``url`` is the endpoint to configure as a destination."""
 
     def __init__(
@@ -54,14 +61,11 @@ class WebhookReceiver:
         self.retry_after = retry_after
         # While set to an unset Event, requests hang until it is set (a stalled endpoint).
         self.hold: asyncio.Event | None = None
-        self._port = port
+        super().__init__(port)
         self._on_receive = on_receive
         self.attempts = 0
         self.rejected: list[str] = []
         self.received: list[Received] = []
-        self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     @property
     def url(self) -> str:
@@ -70,44 +74,18 @@ class WebhookReceiver:
     def ids(self) -> list[str]:
         return [r.webhook_id for r in self.received]
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                self._changed.clear()
-                await self._changed.wait()
-
-    async def start(self) -> WebhookReceiver:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/hook", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self._port)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> WebhookReceiver:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def _handle(self, request: web.Request) -> web.Response:
         # Wake waiters twice: when the attempt is counted (a stalled request may never end)
         # and once its effects are recorded (a waiter woken early would sleep through them).
         self.attempts += 1
-        self._changed.set()
+        self.changed()
         try:
             return await self._answer(request)
         finally:
-            self._changed.set()
+            self.changed()
 
     async def _answer(self, request: web.Request) -> web.Response:
         body = await request.read()
