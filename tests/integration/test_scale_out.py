@@ -130,10 +130,21 @@ async def test_two_workers_share_partitions_and_survive_a_kill(
 
             expected = {a.id for a in batch1 + batch2}
             assert {r.payload["article"]["id"] for r in hooks.received} == expected
+            # Delivery is at-least-once across a crash: an alert the killed worker had posted but
+            # not yet recorded in the delivery ledger is posted again by the survivor, with the
+            # same webhook-id (the alert id) and the same body, so receivers deduplicate it.
+            # Alerts nobody was posting at the kill arrive exactly once.
             per_id = Counter(hooks.ids())
-            assert all(n == 1 for n in per_id.values()), {
-                k: n for k, n in per_id.items() if n > 1
-            }
+            again = {k for k, n in per_id.items() if n > 1}
+            assert all(n <= 2 for n in per_id.values()), per_id
+            in_flight = {a.id for a in batch2}
+            for webhook_id in again:
+                copies = [r.payload for r in hooks.received if r.webhook_id == webhook_id]
+                assert copies[0]["article"]["id"] in in_flight, "only in-flight alerts repeat"
+                assert all(c == copies[0] for c in copies), "a repeat is the same alert"
+            once_before_kill = [per_id[r.webhook_id] for r in hooks.received
+                                if r.payload["article"]["id"] in {a.id for a in batch1}]
+            assert all(n == 1 for n in once_before_kill)
             assert not hooks.rejected
             print(f"{broker_kind}: survivor owned all partitions {takeover_s:.1f}s after kill")
         finally:
