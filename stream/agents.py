@@ -1,8 +1,10 @@
-"""The Faust agents: thin loops that call the pure parts and move records between topics.
+"""The worker's loops: thin code that calls the pure parts and moves records between topics.
 
 articles ──ingest──► matches (keyed by scope) ──decide──► alerts (keyed by thread) ──deliver──►
 sinks. Keying each hop lets a table partition hold all the state one decision needs, so N
 workers can share the work and a restarted worker recovers exactly its partitions' state.
+Ingest reads articles in batches through ``stream.intake`` (a plain consumer group, since it
+keeps no state); decide and deliver are Faust agents over Faust tables.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import asyncio
 import functools
 import logging
 import time
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from aiokafka import ConsumerRecord
 from aiokafka.partitioner import DefaultPartitioner
 
 from stream.delivery import (
@@ -28,6 +32,7 @@ from stream.delivery.reload import watch_subscriptions
 from stream.dlq import redrive_destination, submit_redrive
 from stream.errors import ArticleError
 from stream.ingest import parse_article
+from stream.intake import Intake, IntakeTuning, ingest_group
 from stream.lag import LagSampler
 from stream.latency import article_timestamp, observe_delivery, stamp
 from stream.ledger_upkeep import LedgerUpkeep, PartitionTagged
@@ -48,8 +53,10 @@ _SWEEP_EVERY_S = 60.0
 _LAG_EVERY_S = 5.0
 
 
-def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Runtime:
-    """Attach tables, agents, timers and web pages to ``app``; return the shared runtime."""
+def install(
+    app: Any, topics: Topics, settings: Settings, bootstrap: str, tuning: IntakeTuning
+) -> Runtime:
+    """Attach the intake, tables, agents, timers and web pages to ``app``; return the runtime."""
     rules = LiveRules([settings.rules_dir])  # raises RuleError: never start on broken rules
     METRICS.rules_loaded.set(len(rules.ruleset.rules))
     slash_store = TopicMap(
@@ -76,38 +83,48 @@ def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Run
         sinks, router, ledger, dead_letter, RetryPolicy.from_settings(settings)
     )
 
-    @app.agent(topics.articles, name="ingest")
-    async def ingest(stream: Any) -> None:
-        async for event in stream.events():
-            METRICS.articles_consumed.inc()
-            msg = event.message
+    async def ingest(records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        # One fetched batch of articles; the intake commits it once every send is acknowledged.
+        METRICS.articles_consumed.inc(len(records))
+        ruleset = rules.ruleset
+        sent: list[Awaitable[Any]] = []
+        for record in records:
             try:
-                article = parse_article(event.value)
+                article = parse_article(record.value)
+                matches = ruleset.evaluate(article)
             except ArticleError as exc:
                 METRICS.articles_invalid.inc()
-                log.warning("dead-lettering %s/%s/%s: %s", msg.topic, msg.partition,
-                            msg.offset, exc, extra={"topic": msg.topic,
-                                                    "partition": msg.partition,
-                                                    "offset": msg.offset})
-                await topics.articles_dlq.send(
-                    key=msg.key,
-                    value=event.value or b"",
-                    headers={
-                        "newsalert-error": str(exc).encode(),
-                        "newsalert-source": f"{msg.topic}/{msg.partition}/{msg.offset}".encode(),
-                    },
-                )
+                sent.append(await _dead_letter_article(topics, record, str(exc)))
+                continue
+            except Exception as exc:  # an engine fault must not stall the partition
+                log.exception("rule evaluation failed on %s/%s/%s", record.topic,
+                              record.partition, record.offset)
+                sent.append(await _dead_letter_article(topics, record,
+                                                       f"rule evaluation failed: {exc!r}"))
+                continue
+            if not matches:
                 continue
             matched_at = datetime.now(UTC)
-            for match in rules.ruleset.evaluate(article):
+            for match in matches:
                 METRICS.rule_matches.labels(rule=match.rule_id).inc()
                 runtime.matches.record(match.rule_id, matched_at)
-                record = MatchRecord(match=match, article=article)
-                await topics.matches.send(
+                value = MatchRecord(match=match, article=article).model_dump_json().encode()
+                sent.append(await topics.matches.send(
                     key=scope_key(match.rule_id, match.entity).encode(),
-                    value=record.model_dump_json().encode(),
-                    headers=stamp(msg.timestamp),
-                )
+                    value=value,
+                    headers=stamp(record.timestamp / 1000 if record.timestamp else None),
+                ))
+        if sent:
+            await asyncio.gather(*sent)
+
+    intake = runtime.intake = Intake(
+        bootstrap,
+        settings.articles_topic,
+        ingest_group(settings.app_id),
+        ingest,
+        tuning,
+        on_assigned=lambda _: runtime.articles_joined.set(),
+    )
 
     partitioner = DefaultPartitioner()
     n_partitions = list(range(settings.partitions))
@@ -203,17 +220,22 @@ def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Run
         async def watch_subscriptions_file() -> None:
             await watch_subscriptions(subscriptions_file, settings, router, sinks)
 
-    lag = LagSampler(
-        bootstrap,
-        settings.app_id,
-        {settings.articles_topic, settings.matches_topic, settings.alerts_topic},
-        METRICS.consumer_lag,
-        assigned=lambda: app.consumer.assignment(),
-    )
+    # Lag of each group on the partitions this worker owns: Faust's on matches and alerts,
+    # the intake's on articles.
+    samplers = [
+        LagSampler(bootstrap, settings.app_id, {settings.matches_topic, settings.alerts_topic},
+                   METRICS.consumer_lag, assigned=lambda: app.consumer.assignment()),
+        LagSampler(bootstrap, ingest_group(settings.app_id), {settings.articles_topic},
+                   METRICS.consumer_lag, assigned=intake.assignment),
+    ]
 
     @app.task
     async def sample_lag() -> None:
-        await lag.run(_LAG_EVERY_S, stop)
+        await asyncio.gather(*(sampler.run(_LAG_EVERY_S, stop) for sampler in samplers))
+
+    @app.task
+    async def read_articles() -> None:
+        await intake.run(stop)
 
     @app.on_partitions_assigned.connect
     async def on_assigned(sender: Any, assigned: Any, **_: Any) -> None:
@@ -224,6 +246,22 @@ def install(app: Any, topics: Topics, settings: Settings, bootstrap: str) -> Run
         stop.set()
 
     return runtime
+
+
+async def _dead_letter_article(
+    topics: Topics, record: ConsumerRecord[bytes, bytes], reason: str
+) -> Awaitable[Any]:
+    """Send an article that cannot be handled to the dead-letter topic with the reason."""
+    where = f"{record.topic}/{record.partition}/{record.offset}"
+    log.warning("dead-lettering %s: %s", where, reason,
+                extra={"topic": record.topic, "partition": record.partition,
+                       "offset": record.offset})
+    sent: Awaitable[Any] = await topics.articles_dlq.send(
+        key=record.key,
+        value=record.value or b"",
+        headers={"newsalert-error": reason.encode(), "newsalert-source": where.encode()},
+    )
+    return sent
 
 
 def _event_partition() -> int | None:

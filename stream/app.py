@@ -39,6 +39,7 @@ def fetch_max_wait_ms(settings: Settings, *, embedded: bool) -> int:
 def create_app(settings: Settings, bootstrap: str, *, embedded: bool) -> Any:
     """A configured Faust app with its topics, tables, agents and web pages installed."""
     from stream.agents import install
+    from stream.intake import IntakeTuning
     from stream.topics import declare_topics
     from stream.transport import FetchTuning, install_transport
 
@@ -69,6 +70,10 @@ def create_app(settings: Settings, bootstrap: str, *, embedded: bool) -> Any:
     install_transport(app, FetchTuning(max_wait_ms=fetch_max_wait_ms(settings, embedded=embedded)))
     from stream.web import install_all
 
-    runtime = install(app, declare_topics(app, settings), settings, bootstrap)
+    intake = IntakeTuning(
+        max_wait_ms=fetch_max_wait_ms(settings, embedded=embedded),
+        rebalance_timeout_s=rebalance_timeout(settings, embedded=embedded),
+    )
+    runtime = install(app, declare_topics(app, settings), settings, bootstrap, intake)
     install_all(app, runtime)
     return app

@@ -92,11 +92,18 @@ class Runtime:
     recent: RecentAlerts = field(default_factory=RecentAlerts)
     matches: RuleActivity = field(default_factory=RuleActivity)
     partitions_assigned: bool = False
+    articles_joined: asyncio.Event = field(default_factory=asyncio.Event)
     rules_watched: asyncio.Event = field(default_factory=asyncio.Event)
+    intake: Any = None
     started_at: datetime | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
-        """Partitions assigned and the rules watcher running, so a rule edit is seen."""
-        return self.partitions_assigned and self.rules_watched.is_set()
+        """Both groups joined (Faust's, and the intake's for articles) and the rules watcher
+        running, so a rule edit is seen."""
+        return (
+            self.partitions_assigned
+            and self.articles_joined.is_set()
+            and self.rules_watched.is_set()
+        )

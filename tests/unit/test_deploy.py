@@ -28,6 +28,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from stream.engine import load_rules
+from stream.intake import ingest_group
 from stream.models import Alert, Article, Match
 from stream.settings import Settings
 from stream.topics import topic_specs
@@ -267,7 +268,7 @@ def test_scaled_object_scales_the_worker_on_its_own_lag(monkeypatch: pytest.Monk
     (trigger,) = spec["triggers"]
     meta = trigger["metadata"]
     assert trigger["type"] == "kafka"
-    assert meta["consumerGroup"] == settings.app_id  # Faust's group id is the app id
+    assert meta["consumerGroup"] == ingest_group(settings.app_id)  # the group reading articles
     assert meta["topic"] == settings.articles_topic
     assert meta["bootstrapServers"] == settings.kafka_bootstrap
     assert all(isinstance(v, str) for v in meta.values()), "KEDA metadata values are strings"

@@ -1,0 +1,138 @@
+"""The articles intake on a real broker: a batch is committed only once it is handled, a batch
+whose handler fails is read again, and the group's next reader resumes after the last commit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from stream.broker import TopicSpec, ensure_topics
+from stream.intake import Intake, IntakeTuning, ingest_group
+from tests.support.kafka import produce
+from tests.support.worker import unique_names
+
+PARTITIONS = 2
+TUNING = IntakeTuning(max_wait_ms=100, rebalance_timeout_s=3.0, retry_pause_s=0.05)
+
+
+class Recorder:
+    """A batch handler that fails on chosen calls and remembers what it handled."""
+
+    def __init__(self, expected: int, fail_calls: frozenset[int] = frozenset()) -> None:
+        self.expected = expected
+        self.fail_calls = fail_calls
+        self.calls = 0
+        self.handled: list[tuple[int, int, bytes]] = []
+        self.done = asyncio.Event()
+
+    async def __call__(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        self.calls += 1
+        if self.calls in self.fail_calls:
+            raise RuntimeError("the broker refused a send")
+        self.handled.extend((r.partition, r.offset, r.value) for r in records)
+        if len(self.handled) >= self.expected:
+            self.done.set()
+
+
+async def _run_until_done(intake: Intake, recorder: Recorder) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(intake.run(stop))
+    try:
+        await asyncio.wait_for(recorder.done.wait(), timeout=60)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+
+
+async def _committed(bootstrap: str, group: str, topic: str) -> dict[int, int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        offsets = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        return {tp.partition: meta.offset for tp, meta in offsets.items()}
+    finally:
+        await admin.close()
+
+
+async def _end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        ends = await consumer.end_offsets(partitions)
+        return {tp.partition: offset for tp, offset in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+def _records(prefix: str, count: int) -> list[tuple[bytes, bytes]]:
+    return [(f"{prefix}-{i}".encode(), f"{prefix}-{i}".encode()) for i in range(count)]
+
+
+async def test_failed_batch_is_read_again_and_commits_follow_handling(broker: Any) -> None:
+    names = unique_names("intake")
+    topic, group = names["NEWSALERT_ARTICLES_TOPIC"], ingest_group(names["NEWSALERT_APP_ID"])
+    ensure_topics(broker.bootstrap, [TopicSpec(name=topic, partitions=PARTITIONS)])
+    first = _records("first", 30)
+    await asyncio.to_thread(produce, broker.bootstrap, topic, first)
+
+    recorder = Recorder(expected=len(first), fail_calls=frozenset({1}))
+    assigned: list[frozenset[TopicPartition]] = []
+    intake = Intake(broker.bootstrap, topic, group, recorder, TUNING, on_assigned=assigned.append)
+    await _run_until_done(intake, recorder)
+
+    # The failed first batch was read again: every record handled, none twice.
+    assert recorder.calls >= 2
+    assert sorted(value for _, _, value in recorder.handled) == sorted(v for _, v in first)
+    assert len({(p, o) for p, o, _ in recorder.handled}) == len(first)
+    assert assigned and assigned[0] == {TopicPartition(topic, p) for p in range(PARTITIONS)}
+    assert intake.joined
+    # Everything handled is committed: the group has no lag left.
+    ends = await _end_offsets(broker.bootstrap, topic)
+    assert sum(ends.values()) >= len(first)
+    assert await _committed(broker.bootstrap, group, topic) == ends
+
+    # The group's next reader starts after the commit: only new records reach it.
+    second = _records("second", 10)
+    await asyncio.to_thread(produce, broker.bootstrap, topic, second)
+    later = Recorder(expected=len(second))
+    await _run_until_done(Intake(broker.bootstrap, topic, group, later, TUNING), later)
+    assert sorted(value for _, _, value in later.handled) == sorted(v for _, v in second)
+    assert await _committed(broker.bootstrap, group, topic) == await _end_offsets(
+        broker.bootstrap, topic
+    )
+
+
+async def test_a_batch_in_hand_is_finished_and_committed_when_the_intake_stops(
+    broker: Any,
+) -> None:
+    names = unique_names("intake-stop")
+    topic, group = names["NEWSALERT_ARTICLES_TOPIC"], ingest_group(names["NEWSALERT_APP_ID"])
+    ensure_topics(broker.bootstrap, [TopicSpec(name=topic, partitions=PARTITIONS)])
+    records = _records("held", 12)
+    await asyncio.to_thread(produce, broker.bootstrap, topic, records)
+
+    stop = asyncio.Event()
+    entered = asyncio.Event()
+    release = asyncio.Event()
+    handled: list[bytes] = []
+
+    async def slow(batch: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        entered.set()
+        await release.wait()  # stop is requested while this batch is in hand
+        handled.extend(r.value for r in batch)
+
+    task = asyncio.create_task(Intake(broker.bootstrap, topic, group, slow, TUNING).run(stop))
+    await asyncio.wait_for(entered.wait(), timeout=60)
+    stop.set()
+    release.set()
+    await asyncio.wait_for(task, timeout=30)
+    committed = await _committed(broker.bootstrap, group, topic)
+    # What the stopped intake handled is exactly what it committed.
+    assert handled
+    assert sum(max(offset, 0) for offset in committed.values()) == len(handled)
