@@ -28,6 +28,8 @@ def test_valid_article_parses() -> None:
         (b'{"id": "", "title": "t", "body": "b"}', "id: String should have at least 1 character"),
         (b'{"id": "a", "title": "t", "body": "b", "published_at": "yesterday"}', "published_at"),
         (b"\xff\xfe", "not UTF-8 text"),
+        (b'{"id": "a", "title": "t", "body": "caf\xe9"}', "not UTF-8 text: invalid continuation"),
+        (b'{"id": "a", "title": "t\xc3", "body": "b"}', "at byte 23"),
         (b'{"id": "a", "title": "t\\u0000", "body": "b"}', "NUL character"),
     ],
 )
