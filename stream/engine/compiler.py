@@ -8,6 +8,11 @@ middle ("stay* away") is keyed up to that prefix and its remaining tokens are ve
 the hit. ``re:`` terms go into one RE2 set that says which of them can match at all; only those
 run individually. The result is a map term id -> occurrences, from which only the rules that
 have a term hit are evaluated.
+
+:class:`KeyGate` is a cheaper, exact "none of these keys can occur" test for the common case
+of an article that fires nothing: one RE2 regex over the keys, each key's tokens joined by
+`` +``, searched over :func:`~stream.engine.text.fast_fold` bytes, where tokens are separated
+by runs of spaces instead of the single spaces the automaton needs.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import operator
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -25,7 +31,9 @@ from stream.engine.text import FieldText, split_term
 
 __all__ = [
     "FIELD_NAMES",
+    "GATE_MAX_MEM",
     "Group",
+    "KeyGate",
     "LogicNode",
     "Matcher",
     "NearNode",
@@ -40,6 +48,10 @@ __all__ = [
 FIELD_NAMES: tuple[str, str] = ("title", "body")
 _SECOND = operator.itemgetter(1)
 _MISPLACED_STAR = re.compile(r"\*(?=[^\W_])|(?<![^\W_])\*")
+# Folded fast-path fields hold only these tokens; a key with any other token cannot occur.
+_FAST_TOKEN = re.compile(r"[a-z0-9]+")
+# RE2 memory budget for a gate: thousands of keys fit; past it the gate is not built at all.
+GATE_MAX_MEM = 64 << 20
 
 
 class Occ(NamedTuple):
@@ -158,11 +170,13 @@ class Matcher:
         # The automaton's value is a small int (an index into ``_entries``), so a first pass
         # can collect the keys an article contains without touching Python objects per hit.
         self._entries: list[tuple[_Entry, ...]] = []
+        self._key_texts: list[str] = []
         if keyed:
             automaton = ahocorasick.Automaton()
             for pattern, entries in keyed.items():
                 automaton.add_word(pattern, len(self._entries))
                 self._entries.append(tuple(entries))
+                self._key_texts.append(pattern)
             automaton.make_automaton()
             self._automaton = automaton
         # Every term has one key: its automaton key, or for a regex a key after those.
@@ -180,6 +194,22 @@ class Matcher:
                 regex_set.Add(compiled.pattern)
             regex_set.Compile()
             self._set = regex_set
+
+    def gate(self, keys: Iterable[int]) -> KeyGate | None:
+        """A gate that admits every fast-path text in which one of ``keys`` may occur.
+
+        None when no exact gate exists: a ``re:`` key (a regex sees the original text, not
+        tokens) or a key set too large for RE2's memory budget.
+        """
+        texts = []
+        for key in keys:
+            if key >= self._regex_key_base:
+                return None
+            texts.append(self._key_texts[key])
+        try:
+            return KeyGate(texts)
+        except re2.error:
+            return None
 
     def prescan(self, fields: list[FieldText]) -> Prescan:
         """Keys (see ``key_of``) present in the article, found at C speed.
@@ -243,6 +273,39 @@ class Matcher:
     def scan(self, fields: list[FieldText]) -> dict[int, list[Occ]]:
         """Term id -> occurrences, in one call (prescan, then verify)."""
         return self.occurrences(self.prescan(fields))
+
+
+class KeyGate:
+    """Says whether any of some automaton keys may occur in :func:`fast_fold` bytes.
+
+    Exact for fast-path text: the automaton finds " a b " in ``joined`` exactly when the
+    folded bytes hold the tokens a, b in a row, which the regex ``(?:^| )a +b(?: |$)`` finds
+    (a prefix key has no trailing space, so it stops without the closing alternative). Several
+    fields are searched in one call, joined by :data:`SEPARATOR`, which no key can cross.
+    """
+
+    SEPARATOR = b" \n "
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        alternatives = set()
+        for key in keys:
+            tokens = key.split()
+            if not all(_FAST_TOKEN.fullmatch(token) for token in tokens):
+                continue  # a non-ASCII or mark-bearing token never occurs in fast-path text
+            pattern = " +".join(tokens) + ("(?: |$)" if key.endswith(" ") else "")
+            alternatives.add(pattern)
+        self.size = len(alternatives)
+        self._regex: re2._Regexp | None = None
+        if alternatives:
+            options = re2.Options()
+            options.max_mem = GATE_MAX_MEM
+            options.log_errors = False
+            pattern = "(?:^| )(?:" + "|".join(sorted(alternatives)) + ")"
+            self._regex = re2.compile(pattern.encode("ascii"), options)
+
+    def admits(self, folded: bytes) -> bool:
+        """False only when none of the keys can occur in ``folded``."""
+        return self._regex is not None and self._regex.search(folded) is not None
 
 
 class Prescan(NamedTuple):

@@ -1,0 +1,264 @@
+"""The early-reject gate: it may only ever skip articles on which no rule can fire."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from engine_helpers import LoadText
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import stream.engine.compiler as compiler
+from stream.engine import RuleSet, load_rules
+from stream.engine.compiler import KeyGate
+from stream.engine.text import _NON_ASCII_WORDISH, FieldText, fast_fold
+from stream.models import Article
+
+# ---------------------------------------------------------------------------------------------
+# fast_fold: the same fast-path decision as a search over the whole text
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Plain ASCII, 42 times!", b"plain ascii  42 times "),
+        ("Costs \u00a35 \u2014 \u201cquoted\u201d", b"costs  5    quoted "),
+        ("lone \ud800 surrogate", b"lone   surrogate"),
+        ("", b""),
+        ("Caf\u00e9", None),
+        ("Stra\u00dfe", None),
+        ("e\u0301", None),  # a combining mark is part of a word
+        ("\u041c\u043e\u0441\u043a\u0432\u0430", None),
+    ],
+)
+def test_fast_fold(text: str, folded: bytes | None) -> None:
+    assert fast_fold(text) == folded
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_fast_fold_decides_like_a_whole_text_search(text: str) -> None:
+    slow_path = not text.isascii() and _NON_ASCII_WORDISH.search(text) is not None
+    assert (fast_fold(text) is None) == slow_path
+
+
+# ---------------------------------------------------------------------------------------------
+# KeyGate: admits exactly the fast-path texts whose joined tokens hold a key
+
+KEYS = [" alpha ", " beta gamma ", " delt", " stay", " 2024 ", " \u0436 "]
+
+
+@pytest.mark.parametrize(
+    ("text", "admitted"),
+    [
+        ("Alpha!", True),
+        ("the alphabet", False),
+        ("beta -- gamma", True),
+        ("beta, and gamma", False),
+        ("betagamma", False),
+        ("a Delta force", True),
+        ("undelta", False),
+        ("in 2024.", True),
+        ("in 20245", False),
+        ("nothing here", False),
+        ("\u0436", False),  # not fast-path text: the caller never asks
+    ],
+)
+def test_key_gate_table(text: str, admitted: bool) -> None:
+    folded = fast_fold(text) or b""
+    assert KeyGate(KEYS).admits(folded) is admitted
+
+
+def test_key_gate_does_not_cross_fields() -> None:
+    gate = KeyGate(KEYS)
+    assert not gate.admits(b"beta" + KeyGate.SEPARATOR + b"gamma")
+    assert gate.admits(b"x alpha" + KeyGate.SEPARATOR + b"y")
+    assert gate.admits(b"x" + KeyGate.SEPARATOR + b"alpha y")
+
+
+def test_key_gate_without_usable_keys_admits_nothing() -> None:
+    assert not KeyGate([]).admits(b"alpha")
+    assert not KeyGate([" \u0436 "]).admits(b"anything at all")
+
+
+def test_key_gate_builds_for_thousands_of_keys() -> None:
+    keys = [f" w{i:05d} x{i % 97} " for i in range(5000)] + [f" p{i:04d}" for i in range(2000)]
+    gate = KeyGate(keys)
+    assert gate.size == 7000
+    assert gate.admits(f"and w04999   x{4999 % 97} then".encode())
+    assert gate.admits(b"p1999abc")
+    assert not gate.admits(f"w04999 x{4998 % 97} p20".encode())
+
+
+KEY_WORDS = ["alpha", "beta", "gam", "2024", "x"]
+TEXT_PIECES = [*KEY_WORDS, "Alphas", "BETA", " ", "  ", "-", ",", "\n", "\u2019", "\u00a3", "."]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    keys=st.lists(
+        st.tuples(st.lists(st.sampled_from(KEY_WORDS), min_size=1, max_size=3), st.booleans()),
+        max_size=5,
+    ),
+    pieces=st.lists(st.sampled_from(TEXT_PIECES), max_size=30),
+)
+def test_key_gate_equals_a_joined_search(
+    keys: list[tuple[list[str], bool]], pieces: list[str]
+) -> None:
+    texts = [" " + " ".join(tokens) + ("" if prefix else " ") for tokens, prefix in keys]
+    text = "".join(pieces)
+    folded = fast_fold(text)
+    assert folded is not None
+    joined = FieldText(text).joined
+    assert KeyGate(texts).admits(folded) == any(key in joined for key in texts)
+
+
+# ---------------------------------------------------------------------------------------------
+# RuleSet: when the gate is built, and that gated and ungated evaluation agree
+
+
+def _rules(*whens: object) -> str:
+    rules = [{"id": f"r{i}", "name": f"R{i}", "when": w} for i, w in enumerate(whens)]
+    return json.dumps({"rules": rules})
+
+
+@pytest.mark.parametrize(
+    ("whens", "gated"),
+    [
+        ([{"any": ["Armenia"]}], True),
+        ([{"all": ["Armenia", {"none": ["football"]}]}], True),
+        ([{"any": ["re:arm.nia"]}], False),  # an anchor that is a regex
+        ([{"all": [{"any": ["re:arm.nia", "Armenia"]}, "Yerevan"]}], True),  # regex not anchor
+        ([{"any": ["Armenia"]}, {"none": ["football"]}], False),  # a rule with no anchor
+        ([], True),
+    ],
+)
+def test_when_the_gate_is_built(load_text: LoadText, whens: list[object], gated: bool) -> None:
+    assert load_text(_rules(*whens)).gated is gated
+
+
+def test_without_the_gate_when_re2_refuses(
+    load_text: LoadText, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(compiler, "GATE_MAX_MEM", 1 << 10)
+    ruleset = load_text(_rules({"any": ["Armenia", "Yerevan talks"]}))
+    assert not ruleset.gated
+    assert [m.rule_id for m in ruleset.evaluate(Article(id="a", title="", body="Armenia"))]
+
+
+def test_a_reload_builds_its_own_gate(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yml"
+    article = Article(id="a", title="Talks", body="Yerevan hosts the talks.")
+    path.write_text(_rules({"any": ["Armenia"]}), encoding="utf-8")
+    before = load_rules([path])
+    path.write_text(_rules({"any": ["Yerevan"]}), encoding="utf-8")
+    after = load_rules([path])
+    assert before.evaluate(article) == []
+    assert [m.rule_id for m in after.evaluate(article)] == ["r0"]
+
+
+PROPERTY_RULES = {
+    "lists": {
+        "members": {"Armenia": ["Armenian", "Yerevan"], "Russia": ["Kremlin", "Moscow"]},
+        "absence": ["skip*", "stay* away", "no-show", "Arm\u00e9nie"],
+    },
+    "rules": [
+        {"id": "near", "name": "N", "entity": "$members",
+         "when": {"near": ["$members", "$absence"], "within": 4}},
+        {"id": "phrase", "name": "P", "when": {"any": ["summit talks", "CSTO 2024"]}},
+        {"id": "title", "name": "T", "when": {"any": ["Kremlin"], "fields": ["title"]}},
+        {"id": "all", "name": "A",
+         "when": {"all": ["Stra\u00dfe", "skip*", {"none": ["football"]}]}},
+        {"id": "unicode", "name": "U", "when": {"any": ["\u041c\u043e\u0441\u043a\u0432\u0430"]}},
+        {"id": "mixed", "name": "M",
+         "when": {"all": [{"any": ["Moscow", "re:\\bkrem\\w+"]}, "no-show"]}},
+    ],
+}
+WORDS = [
+    "Armenia", "armenian", "YEREVAN", "Kremlin", "Moscow", "skip", "skipped", "stay", "stayed",
+    "away", "no", "show", "summit", "talks", "CSTO", "2024", "Strasse", "Stra\u00dfe",
+    "Arm\u00e9nie", "Armenie", "football", "\u041c\u043e\u0441\u043a\u0432\u0430", "kremlins",
+]
+SEPARATORS = [
+    " ", "  ", "\n", "\t", "-", "--", ",", ". ", "\u2019", "\u2014", "\u00a3", "\u00e9", "\u00df",
+    "e\u0301", "\u0436",
+]
+
+
+@pytest.fixture(scope="module")
+def property_rules(tmp_path_factory: pytest.TempPathFactory) -> RuleSet:
+    path = tmp_path_factory.mktemp("gate") / "rules.yml"
+    path.write_text(json.dumps(PROPERTY_RULES), encoding="utf-8")
+    ruleset = load_rules([path])
+    assert ruleset.gated
+    return ruleset
+
+
+fields = st.lists(st.sampled_from(WORDS + SEPARATORS), max_size=40).map("".join)
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(title=fields, body=fields)
+def test_gated_equals_ungated(property_rules: RuleSet, title: str, body: str) -> None:
+    article = Article(id="a", title=title, body=body)
+    assert property_rules.evaluate(article) == property_rules.evaluate(article, gate=False)
+
+
+def test_the_property_texts_do_fire(property_rules: RuleSet) -> None:
+    """The property above compares real matches, not only empty lists."""
+    article = Article(id="a", title="Kremlin", body="Yerevan -- will skip; summit  talks")
+    fired = {m.rule_id for m in property_rules.evaluate(article)}
+    assert fired == {"near", "phrase", "title"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The corpus: every article, the shipped packs and a generated rule set that fires often
+
+REPO = Path(__file__).resolve().parents[3]
+CORPUS = REPO.parent / "shared" / "corpus" / "bbc-news-2225.jsonl"
+_WORD = re.compile(r"[a-z]{5,}")
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[Article]:
+    if not CORPUS.exists():
+        pytest.skip(f"corpus not found at {CORPUS}; the equivalence over it needs that file")
+    with CORPUS.open(encoding="utf-8") as stream:
+        return [Article.model_validate_json(line) for line in stream if line.strip()]
+
+
+def _generated_rules(articles: list[Article]) -> str:
+    """Rules from mid-frequency corpus words, so that many of them fire somewhere."""
+    counts: dict[str, int] = {}
+    for article in articles:
+        for word in set(_WORD.findall(article.body.lower())):
+            counts[word] = counts.get(word, 0) + 1
+    words = sorted(w for w, n in counts.items() if 20 <= n <= 200)[::7][:240]
+    rules = []
+    for i in range(0, len(words) - 5, 6):
+        a, b, c, d, e, f = words[i : i + 6]
+        when: dict[str, object] = (
+            {"all": [{"any": [a, f"{b} {c}"]}, {"near": [[d], [e[:4] + "*"]], "within": 12}]}
+            if i % 12
+            else {"any": [a, f[:5] + "*"], "fields": ["title"]}
+        )
+        rules.append({"id": f"g{i:03d}", "name": f"G{i}", "when": when})
+    return json.dumps({"rules": rules})
+
+
+def test_corpus_gated_equals_ungated(corpus: list[Article], tmp_path: Path) -> None:
+    path = tmp_path / "generated.yml"
+    path.write_text(_generated_rules(corpus), encoding="utf-8")
+    fired = 0
+    for ruleset in (load_rules([REPO / "rules"]), load_rules([path])):
+        assert ruleset.gated
+        for article in corpus:
+            gated = ruleset.evaluate(article)
+            assert gated == ruleset.evaluate(article, gate=False), article.id
+            fired += len(gated)
+    assert fired > 50
