@@ -50,6 +50,10 @@ _SECOND = operator.itemgetter(1)
 _MISPLACED_STAR = re.compile(r"\*(?=[^\W_])|(?<![^\W_])\*")
 # Folded fast-path fields hold only these tokens; a key with any other token cannot occur.
 _FAST_TOKEN = re.compile(r"[a-z0-9]+")
+# Anchor choice (see Matcher.breadth): weights measured to pick rarer anchor groups on news.
+_PHRASE_FACTOR = 0.2
+_PREFIX_FACTOR = 3.0
+_REGEX_BREADTH = 1000.0
 # RE2 memory budget for a gate: thousands of keys fit; past it the gate is not built at all.
 GATE_MAX_MEM = 64 << 20
 
@@ -195,6 +199,19 @@ class Matcher:
             regex_set.Compile()
             self._set = regex_set
 
+    def breadth(self, key: int) -> float:
+        """A rough, corpus-free guess of how often ``key`` occurs, to choose anchors with.
+
+        Each extra token of a phrase makes it rarer, and a prefix key covers many words; a
+        ``re:`` key cannot be gated at all, so it counts as very common. Only speed depends
+        on it: any required group is a correct anchor.
+        """
+        if key >= self._regex_key_base:
+            return _REGEX_BREADTH
+        text = self._key_texts[key]
+        breadth = _PHRASE_FACTOR ** (len(text.split()) - 1)
+        return breadth if text.endswith(" ") else breadth * _PREFIX_FACTOR
+
     def gate(self, keys: Iterable[int]) -> KeyGate | None:
         """A gate that admits every fast-path text in which one of ``keys`` may occur.
 
@@ -218,18 +235,23 @@ class Matcher:
         that is enough to rule out most rules before any occurrence is built.
         """
         regex_hits: list[list[int]] = []
+        key_hits: list[list[tuple[int, int]]] = []
         present: set[int] = set()
         automaton = self._automaton
         base = self._regex_key_base
         for field_text in fields:
+            found: list[tuple[int, int]] = []
             if automaton is not None:
-                present.update(map(_SECOND, automaton.iter(field_text.joined)))
+                # Kept (a few dozen small tuples) so that occurrences need no second scan.
+                found = list(automaton.iter(field_text.joined))
+                present.update(map(_SECOND, found))
+            key_hits.append(found)
             matched: list[int] = []
             if self._set is not None and field_text.text:
                 matched = sorted(self._set.Match(field_text.text) or ())
                 present.update(base + i for i in matched)
             regex_hits.append(matched)
-        return Prescan(fields, regex_hits, present)
+        return Prescan(fields, regex_hits, present, key_hits)
 
     def occurrences(
         self, prescan: Prescan, keys: frozenset[int] | set[int] | None = None
@@ -238,13 +260,9 @@ class Matcher:
         hits: dict[int, list[Occ]] = {}
         entries_of = self._entries
         base = self._regex_key_base
-        automaton = self._automaton
         for index, field_text in enumerate(prescan.fields):
             tokens = field_text.tokens
-            # Second automaton pass, only for the few articles that reach evaluation: cheaper
-            # overall than keeping every hit of every article.
-            found = automaton.iter(field_text.joined) if automaton is not None else ()
-            for end, key in found:
+            for end, key in prescan.key_hits[index]:
                 if keys is not None and key not in keys:
                     continue
                 for entry in entries_of[key]:
@@ -309,11 +327,13 @@ class KeyGate:
 
 
 class Prescan(NamedTuple):
-    """First-pass result: the fields, regex set hits per field, and the keys present."""
+    """First-pass result: the fields, regex set hits per field, the keys present, and the
+    automaton's (end, key) hits per field."""
 
     fields: list[FieldText]
     regex_hits: list[list[int]]
     present: set[int]
+    key_hits: list[list[tuple[int, int]]]
 
 
 

@@ -5,6 +5,10 @@ whose anchor terms occurred and whose required term sets all have a hit; the res
 nothing. Matches come back sorted by rule id, so the same article and rules always give the
 same output in the same order.
 
+A rule's anchor is the required group that looks rarest (phrases over single words, whole
+words over prefixes: :meth:`~stream.engine.compiler.Matcher.breadth`), since every article
+with an anchor key pays for tokenizing and a full scan.
+
 Before that, an exact early reject: every rule needs a key of its anchor group, so when a
 :class:`~stream.engine.compiler.KeyGate` over all anchor keys finds none in the article's
 folded bytes, no rule can fire and the article costs two byte passes and one RE2 search, with
@@ -86,6 +90,7 @@ class RuleSet:
         # The prefilter works on matcher keys (one per distinct pattern), not term ids: an
         # article's keys are known before any occurrence is built.
         key_of = self._matcher.key_of
+        breadth = self._matcher.breadth
         self._trigger: dict[int, list[int]] = {}
         self._always: list[int] = []
         self._required_keys: list[tuple[frozenset[int], ...]] = []
@@ -99,7 +104,7 @@ class RuleSet:
             if not required:
                 self._always.append(position)
                 continue
-            anchor = min(required, key=len)
+            anchor = min(required, key=lambda keys: (sum(map(breadth, keys)), len(keys)))
             for key in anchor:
                 self._trigger.setdefault(key, []).append(position)
         self._trigger_keys = frozenset(self._trigger)
@@ -139,9 +144,16 @@ class RuleSet:
         ``gate=False`` skips the early reject; the result is the same, only slower, which is
         what the equivalence tests check.
         """
-        if gate and self._gate is not None and not self._admits(self._gate, article):
-            return []
-        fields = [FieldText(article.title), FieldText(article.body)]
+        title: bytes | None = None
+        body: bytes | None = None
+        if gate and self._gate is not None:
+            # A field with non-ASCII word characters cannot be gated: it takes the full path.
+            title = fast_fold(article.title)
+            if title is not None:
+                body = fast_fold(article.body)
+                if body is not None and not self._gate.admits(title + KeyGate.SEPARATOR + body):
+                    return []
+        fields = [FieldText(article.title, title), FieldText(article.body, body)]
         prescan = self._matcher.prescan(fields)
         present = prescan.present
         if not present and not self._always:
@@ -173,16 +185,6 @@ class RuleSet:
             if match is not None:
                 matches.append(match)
         return matches
-
-    @staticmethod
-    def _admits(gate: KeyGate, article: Article) -> bool:
-        title = fast_fold(article.title)
-        if title is None:
-            return True
-        body = fast_fold(article.body)
-        if body is None:
-            return True
-        return gate.admits(title + KeyGate.SEPARATOR + body)
 
     def evaluate_rule(self, rule_id: str, article: Article) -> Match | None:
         """Evaluate a single rule (enabled or not), e.g. for its inline examples."""

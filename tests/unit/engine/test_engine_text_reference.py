@@ -1,0 +1,53 @@
+"""FieldText's fast paths give the tokens and offsets of the plain one-regex tokenizer."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stream.engine.text import _MARKS, FieldText, fold
+
+# The definition, written the slow and obvious way: a word character followed by word
+# characters and combining marks, or a run of marks; each folded, split again if folding
+# produced separators.
+_REFERENCE_TOKEN = re.compile(rf"[^\W_]([^\W_]|[{_MARKS}])*|[{_MARKS}]+")
+_PIECE = re.compile(r"[^\W_]+")
+
+
+def reference(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    tokens: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for match in _REFERENCE_TOKEN.finditer(text):
+        for piece in _PIECE.findall(fold(match.group())):
+            tokens.append(piece)
+            spans.append(match.span())
+    return tokens, spans
+
+
+ALPHABET = st.sampled_from(
+    [
+        "a", "Z", "7", "_", " ", "\n", "-", "'", "\u2019", "\u00a3", "\u2014", "\u00e9", "\u00c9",
+        "\u00df", "\u0301", "\u20dd", "\ufb01", "\u00bd", "\u2460", "\u0416", "\u4e2d", "\u0663",
+        "\uff21", "\ud800", "\u0130", "\u01c5",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(ALPHABET, max_size=40).map("".join))
+def test_tokens_and_spans_match_the_reference(text: str) -> None:
+    field = FieldText(text)
+    tokens, spans = reference(text)
+    assert field.tokens == tokens
+    assert field.spans == spans
+    assert field.joined == " " + " ".join(tokens) + " "
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_any_text_matches_the_reference(text: str) -> None:
+    field = FieldText(text)
+    tokens, spans = reference(text)
+    assert (field.tokens, field.spans) == (tokens, spans)
