@@ -236,10 +236,14 @@ def _fold_token(raw: str) -> str:
 def _unicode_tokens(text: str) -> list[str]:
     """Folded tokens of text with non-ASCII word characters (no offsets: few need them)."""
     tokens: list[str] = []
+    append = tokens.append
     for raw in _TOKEN.findall(text):
-        folded = _fold_token(raw)
+        if raw.isascii():
+            append(raw.lower())  # letters and digits only: folds to itself, lowercased
+            continue
+        folded = fold(raw)
         if folded.isalnum():
-            tokens.append(folded)
+            append(folded)
         else:
             tokens.extend(_TOKEN_CLEAN.findall(folded))
     return tokens
