@@ -164,10 +164,9 @@ class RuleSet:
             candidates.update(trigger[key])
         # Cheap necessary condition first: every required set must have a key present.
         required = self._required_keys
+        lacks = present.isdisjoint
         survivors = [
-            position
-            for position in sorted(candidates)
-            if not any(present.isdisjoint(needed) for needed in required[position])
+            position for position in sorted(candidates) if not any(map(lacks, required[position]))
         ]
         if not survivors:
             return []
@@ -179,7 +178,7 @@ class RuleSet:
         matches = []
         for position in survivors:
             rule = self.rules[position]
-            if any(terms_hit.isdisjoint(needed) for needed in rule.required):
+            if any(map(terms_hit.isdisjoint, rule.required)):
                 continue
             match = match_rule(rule, article, fields, hits, self._terms)
             if match is not None:

@@ -82,15 +82,20 @@ def fast_fold(text: str) -> bytes | None:
     """``text`` as bytes of ``[a-z0-9 ]`` (tokens lowercased, separators blanked), or None.
 
     None means the text has a non-ASCII word character and needs the Unicode tokenizer. The
-    bytes hold exactly the folded tokens, separated by runs of spaces rather than one space.
+    bytes hold exactly the folded tokens, separated by runs of spaces rather than one space
+    (their offsets are not the text's: a non-ASCII character takes several bytes).
     Only non-ASCII characters can be word characters outside ASCII, so the check runs over
     those alone (deleted bytes < 128 leave whole UTF-8 sequences), not over every character.
     """
-    if not text.isascii():
-        rest = text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES)
-        if _NON_ASCII_WORDISH.search(rest.decode("utf-8", "surrogatepass")) is not None:
-            return None
-    return text.encode("ascii", "replace").translate(_ASCII_FOLD)
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_FOLD)
+    # Every byte of a multi-byte UTF-8 sequence is >= 0x80, so each non-ASCII character (lone
+    # surrogates too) becomes a short run of spaces: the tokens stay the same.
+    encoded = text.encode("utf-8", "surrogatepass")
+    rest = encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+    if _NON_ASCII_WORDISH.search(rest) is not None:
+        return None
+    return encoded.translate(_ASCII_FOLD)
 
 
 def tokenize(text: str) -> list[str]:
