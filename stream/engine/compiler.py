@@ -261,7 +261,6 @@ class Matcher:
         entries_of = self._entries
         base = self._regex_key_base
         for index, field_text in enumerate(prescan.fields):
-            tokens = field_text.tokens
             for end, key in prescan.key_hits[index]:
                 if keys is not None and key not in keys:
                     continue
@@ -269,7 +268,7 @@ class Matcher:
                     first = field_text.token_at_joined(end - entry.key_len + 2)
                     last = first + entry.key_tokens
                     if entry.rest:
-                        if not _verify(tokens, last, entry.rest):
+                        if not _verify(field_text.tokens, last, entry.rest):
                             continue
                         last += len(entry.rest)
                     hits.setdefault(entry.term, []).append(Occ(index, first, last, entry.term))

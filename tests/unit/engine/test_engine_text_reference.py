@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 
 from hypothesis import given, settings
@@ -51,3 +53,15 @@ def test_any_text_matches_the_reference(text: str) -> None:
     field = FieldText(text)
     tokens, spans = reference(text)
     assert (field.tokens, field.spans) == (tokens, spans)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ALPHABET, max_size=40).map("".join))
+def test_token_at_joined_counts_like_it_indexes(text: str) -> None:
+    """Early lookups count spaces, later ones bisect token offsets: both give one answer."""
+    joined = FieldText(text).joined
+    starts = list(itertools.accumulate((len(t) + 1 for t in FieldText(text).tokens), initial=1))
+    expected = [bisect.bisect_left(starts, pos) for pos in range(len(joined) + 2)]
+    assert [FieldText(text).token_at_joined(pos) for pos in range(len(joined) + 2)] == expected
+    reused = FieldText(text)
+    assert [reused.token_at_joined(pos) for pos in range(len(joined) + 2)] == expected
