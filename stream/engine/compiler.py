@@ -213,7 +213,7 @@ class Matcher:
         return breadth if text.endswith(" ") else breadth * _PREFIX_FACTOR
 
     def gate(self, keys: Iterable[int]) -> KeyGate | None:
-        """A gate that admits every fast-path text in which one of ``keys`` may occur.
+        """A gate that admits every field in which one of ``keys`` may occur.
 
         None when no exact gate exists: a ``re:`` key (a regex sees the original text, not
         tokens) or a key set too large for RE2's memory budget.
@@ -293,36 +293,49 @@ class Matcher:
 
 
 class KeyGate:
-    """Says whether any of some automaton keys may occur in :func:`fast_fold` bytes.
+    """Says whether any of some automaton keys may occur in a field, before a full scan.
 
     Exact for fast-path text: the automaton finds " a b " in ``joined`` exactly when the
-    folded bytes hold the tokens a, b in a row, which the regex ``(?:^| )a +b(?: |$)`` finds
-    (a prefix key has no trailing space, so it stops without the closing alternative). Several
-    fields are searched in one call, joined by :data:`SEPARATOR`, which no key can cross.
+    :func:`fast_fold` bytes hold the tokens a, b in a row, which the regex
+    ``(?:^| )a +b(?: |$)`` finds (a prefix key has no trailing space, so it stops without the
+    closing alternative). Several fields are searched in one call, joined by
+    :data:`SEPARATOR`, which no key can cross. A field that needed the Unicode tokenizer is
+    searched in its ``joined`` instead, for the keys as literal strings (:meth:`admits_joined`).
     """
 
     SEPARATOR = b" \n "
 
     def __init__(self, keys: Iterable[str]) -> None:
+        unique = sorted(set(keys))
         alternatives = set()
-        for key in keys:
+        for key in unique:
             tokens = key.split()
             if not all(_FAST_TOKEN.fullmatch(token) for token in tokens):
                 continue  # a non-ASCII or mark-bearing token never occurs in fast-path text
             pattern = " +".join(tokens) + ("(?: |$)" if key.endswith(" ") else "")
             alternatives.add(pattern)
         self.size = len(alternatives)
+        options = re2.Options()
+        options.max_mem = GATE_MAX_MEM
+        options.log_errors = False
         self._regex: re2._Regexp | None = None
+        self._literal: re2._Regexp | None = None
         if alternatives:
-            options = re2.Options()
-            options.max_mem = GATE_MAX_MEM
-            options.log_errors = False
             pattern = "(?:^| )(?:" + "|".join(sorted(alternatives)) + ")"
             self._regex = re2.compile(pattern.encode("ascii"), options)
+        if unique:
+            literals = b"|".join(re2.escape(key.encode("utf-8")) for key in unique)
+            self._literal = re2.compile(literals, options)
 
     def admits(self, folded: bytes) -> bool:
-        """False only when none of the keys can occur in ``folded``."""
+        """False only when none of the keys can occur in ``folded`` (fast-path bytes)."""
         return self._regex is not None and self._regex.search(folded) is not None
+
+    def admits_joined(self, joined: str) -> bool:
+        """False only when none of the keys occurs in a :class:`FieldText` ``joined``."""
+        if self._literal is None:
+            return False
+        return self._literal.search(joined.encode("utf-8", "surrogatepass")) is not None
 
 
 class Prescan(NamedTuple):

@@ -12,9 +12,9 @@ with an anchor key pays for tokenizing and a full scan.
 Before that, an exact early reject: every rule needs a key of its anchor group, so when a
 :class:`~stream.engine.compiler.KeyGate` over all anchor keys finds none in the article's
 folded bytes, no rule can fire and the article costs two byte passes and one RE2 search, with
-no token list or automaton scan. The gate is built per rule set (so a reload rebuilds it) and
-is left out when a rule has no anchor, an anchor is ``re:``, or RE2 refuses the key set; a
-field with non-ASCII word characters takes the full path.
+no token list or automaton scan. A field with non-ASCII word characters is tokenized first and
+gated on its tokens. The gate is built per rule set (so a reload rebuilds it) and is left out
+when a rule has no anchor, an anchor is ``re:``, or RE2 refuses the key set.
 """
 
 from __future__ import annotations
@@ -144,16 +144,22 @@ class RuleSet:
         ``gate=False`` skips the early reject; the result is the same, only slower, which is
         what the equivalence tests check.
         """
-        title: bytes | None = None
-        body: bytes | None = None
-        if gate and self._gate is not None:
-            # A field with non-ASCII word characters cannot be gated: it takes the full path.
-            title = fast_fold(article.title)
-            if title is not None:
-                body = fast_fold(article.body)
-                if body is not None and not self._gate.admits(title + KeyGate.SEPARATOR + body):
+        key_gate = self._gate if gate else None
+        if key_gate is None:
+            fields = [FieldText(article.title), FieldText(article.body)]
+        else:
+            title, body = fast_fold(article.title), fast_fold(article.body)
+            if title is not None and body is not None:
+                if not key_gate.admits(title + KeyGate.SEPARATOR + body):
                     return []
-        fields = [FieldText(article.title, title), FieldText(article.body, body)]
+                fields = [FieldText(article.title, title), FieldText(article.body, body)]
+            else:
+                # A field with non-ASCII word characters is tokenized first, then gated.
+                fields = [FieldText(article.title, title), FieldText(article.body, body)]
+                if not (
+                    _admits(key_gate, fields[0], title) or _admits(key_gate, fields[1], body)
+                ):
+                    return []
         prescan = self._matcher.prescan(fields)
         present = prescan.present
         if not present and not self._always:
@@ -203,6 +209,12 @@ class RuleSet:
             passed, reason = _check(example.expect, match)
             results.append(ExampleResult(example, passed, reason, match))
         return results
+
+
+def _admits(gate: KeyGate, field_text: FieldText, folded: bytes | None) -> bool:
+    if folded is None:
+        return gate.admits_joined(field_text.joined)
+    return gate.admits(folded)
 
 
 def _rule_terms(rule: CompiledRule) -> set[int]:

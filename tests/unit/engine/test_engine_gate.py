@@ -83,6 +83,24 @@ def test_key_gate_table(text: str, admitted: bool) -> None:
     assert KeyGate(KEYS).admits(folded) is admitted
 
 
+@pytest.mark.parametrize(
+    ("text", "admitted"),
+    [
+        ("Caf\u00e9 alpha", True),
+        ("Caf\u00e9 alphas", False),
+        ("\u0436!", True),  # a non-ASCII key counts once the text is tokenized
+        ("\u0416\u0416", False),
+        ("Caf\u00e9 Beta and gamma", False),
+        ("Caf\u00e9 Beta,  gamma", True),
+        ("Caf\u00e9 stay\u00e9d", True),  # a prefix key
+        ("Caf\u00e9", False),
+    ],
+)
+def test_key_gate_on_tokenized_text(text: str, admitted: bool) -> None:
+    assert fast_fold(text) is None
+    assert KeyGate(KEYS).admits_joined(FieldText(text).joined) is admitted
+
+
 def test_key_gate_does_not_cross_fields() -> None:
     gate = KeyGate(KEYS)
     assert not gate.admits(b"beta" + KeyGate.SEPARATOR + b"gamma")
@@ -92,6 +110,7 @@ def test_key_gate_does_not_cross_fields() -> None:
 
 def test_key_gate_without_usable_keys_admits_nothing() -> None:
     assert not KeyGate([]).admits(b"alpha")
+    assert not KeyGate([]).admits_joined(" alpha ")
     assert not KeyGate([" \u0436 "]).admits(b"anything at all")
 
 
@@ -220,11 +239,25 @@ def test_gated_equals_ungated(property_rules: RuleSet, title: str, body: str) ->
     assert property_rules.evaluate(article) == property_rules.evaluate(article, gate=False)
 
 
-def test_the_property_texts_do_fire(property_rules: RuleSet) -> None:
-    """The property above compares real matches, not only empty lists."""
-    article = Article(id="a", title="Kremlin", body="Yerevan -- will skip; summit  talks")
-    fired = {m.rule_id for m in property_rules.evaluate(article)}
-    assert fired == {"near", "phrase", "title"}
+@pytest.mark.parametrize(
+    ("title", "body", "fired"),
+    [
+        ("Kremlin", "Yerevan -- will skip; summit  talks", {"near", "phrase", "title"}),
+        ("Kremlin", "Arm\u00e9nie: Yerevan stayed away", {"near", "title"}),
+        ("Caf\u00e9", "\u041c\u043e\u0441\u043a\u0432\u0430", {"unicode"}),
+        ("Caf\u00e9", "summit talks", {"phrase"}),
+        ("Stra\u00dfe", "skipping", {"all"}),
+        ("Caf\u00e9", "Moscow; a no-show", {"mixed", "near"}),
+        ("Caf\u00e9", "nothing to see", set()),
+    ],
+)
+def test_the_property_texts_do_fire(
+    property_rules: RuleSet, title: str, body: str, fired: set[str]
+) -> None:
+    """The property above compares real matches, not only empty lists; gated and not."""
+    article = Article(id="a", title=title, body=body)
+    assert {m.rule_id for m in property_rules.evaluate(article)} == fired
+    assert {m.rule_id for m in property_rules.evaluate(article, gate=False)} == fired
 
 
 # ---------------------------------------------------------------------------------------------
