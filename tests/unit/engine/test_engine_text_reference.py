@@ -9,7 +9,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stream.engine.text import _MARKS, FieldText, fold
+from stream.engine.text import _CLOSERS, _MARKS, _OPENERS, _SENTENCE_END, FieldText, fold
 
 # The definition, written the slow and obvious way: a word character followed by word
 # characters and combining marks, or a run of marks; each folded, split again if folding
@@ -65,3 +65,31 @@ def test_token_at_joined_counts_like_it_indexes(text: str) -> None:
     assert [FieldText(text).token_at_joined(pos) for pos in range(len(joined) + 2)] == expected
     reused = FieldText(text)
     assert [reused.token_at_joined(pos) for pos in range(len(joined) + 2)] == expected
+
+
+# Sentence ends, written as two plain alternatives.
+_REFERENCE_END = re.compile(
+    rf"[.!?\u2026][{re.escape(_CLOSERS)}]*\s+(?=[{re.escape(_OPENERS)}]?[A-Z0-9À-Þ])|\n+"
+)
+SENTENCE_PIECES = st.sampled_from(
+    [
+        "Word", "word", "Mr", "A", "e.g", "42", " ", "  ", "\n", "\n\n", "\t", ".", "!", "?",
+        "\u2026", '"', "'", "\u2019", "\u201d", ")", "]", "\u201c", "(", "\u00c9t\u00e9", "\u00e9",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(SENTENCE_PIECES, max_size=40).map("".join))
+def test_sentence_end_matches_the_reference(text: str) -> None:
+    assert [m.span() for m in _SENTENCE_END.finditer(text)] == [
+        m.span() for m in _REFERENCE_END.finditer(text)
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_sentence_end_matches_the_reference_on_any_text(text: str) -> None:
+    assert [m.span() for m in _SENTENCE_END.finditer(text)] == [
+        m.span() for m in _REFERENCE_END.finditer(text)
+    ]
