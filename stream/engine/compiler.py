@@ -320,12 +320,14 @@ class KeyGate:
         options.log_errors = False
         self._regex: re2._Regexp | None = None
         self._literal: re2._Regexp | None = None
+        # Built directly, not through re2.compile: its module-wide cache would keep every
+        # gate of every reloaded rule set alive, DFA memory included.
         if alternatives:
             pattern = "(?:^| )(?:" + "|".join(sorted(alternatives)) + ")"
-            self._regex = re2.compile(pattern.encode("ascii"), options)
+            self._regex = re2._Regexp(pattern.encode("ascii"), options)
         if unique:
             literals = b"|".join(re2.escape(key.encode("utf-8")) for key in unique)
-            self._literal = re2.compile(literals, options)
+            self._literal = re2._Regexp(literals, options)
 
     def admits(self, folded: bytes) -> bool:
         """False only when none of the keys can occur in ``folded`` (fast-path bytes)."""

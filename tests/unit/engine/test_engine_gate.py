@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import re2
 from engine_helpers import LoadText
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -188,6 +189,16 @@ def test_a_reload_builds_its_own_gate(tmp_path: Path) -> None:
     after = load_rules([path])
     assert before.evaluate(article) == []
     assert [m.rule_id for m in after.evaluate(article)] == ["r0"]
+
+
+def test_a_gate_is_not_kept_by_the_re2_compile_cache(load_text: LoadText) -> None:
+    """Each reload builds a new gate; re2.compile's module-wide cache would keep them all."""
+    cache = re2._Regexp._make
+    load_text(_rules({"any": ["Armenia"]}))
+    before = cache.cache_info().misses
+    for index in range(3):
+        assert load_text(_rules({"any": [f"Armenia{index}", f"Yerevan talks {index}"]})).gated
+    assert cache.cache_info().misses == before
 
 
 PROPERTY_RULES = {
