@@ -8,11 +8,6 @@ middle ("stay* away") is keyed up to that prefix and its remaining tokens are ve
 the hit. ``re:`` terms go into one RE2 set that says which of them can match at all; only those
 run individually. The result is a map term id -> occurrences, from which only the rules that
 have a term hit are evaluated.
-
-:class:`KeyGate` is a cheaper, exact "none of these keys can occur" test for the common case
-of an article that fires nothing: one RE2 regex over the keys, each key's tokens joined by
-`` +``, searched over :func:`~stream.engine.text.fast_fold` bytes, where tokens are separated
-by runs of spaces instead of the single spaces the automaton needs.
 """
 
 from __future__ import annotations
@@ -20,7 +15,6 @@ from __future__ import annotations
 import operator
 import re
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -31,9 +25,7 @@ from stream.engine.text import FieldText, split_term
 
 __all__ = [
     "FIELD_NAMES",
-    "GATE_MAX_MEM",
     "Group",
-    "KeyGate",
     "LogicNode",
     "Matcher",
     "NearNode",
@@ -48,14 +40,6 @@ __all__ = [
 FIELD_NAMES: tuple[str, str] = ("title", "body")
 _SECOND = operator.itemgetter(1)
 _MISPLACED_STAR = re.compile(r"\*(?=[^\W_])|(?<![^\W_])\*")
-# Folded fast-path fields hold only these tokens; a key with any other token cannot occur.
-_FAST_TOKEN = re.compile(r"[a-z0-9]+")
-# Anchor choice (see Matcher.breadth): weights measured to pick rarer anchor groups on news.
-_PHRASE_FACTOR = 0.2
-_PREFIX_FACTOR = 3.0
-_REGEX_BREADTH = 1000.0
-# RE2 memory budget for a gate: thousands of keys fit; past it the gate is not built at all.
-GATE_MAX_MEM = 64 << 20
 
 
 class Occ(NamedTuple):
@@ -199,34 +183,9 @@ class Matcher:
             regex_set.Compile()
             self._set = regex_set
 
-    def breadth(self, key: int) -> float:
-        """A rough, corpus-free guess of how often ``key`` occurs, to choose anchors with.
-
-        Each extra token of a phrase makes it rarer, and a prefix key covers many words; a
-        ``re:`` key cannot be gated at all, so it counts as very common. Only speed depends
-        on it: any required group is a correct anchor.
-        """
-        if key >= self._regex_key_base:
-            return _REGEX_BREADTH
-        text = self._key_texts[key]
-        breadth = _PHRASE_FACTOR ** (len(text.split()) - 1)
-        return breadth if text.endswith(" ") else breadth * _PREFIX_FACTOR
-
-    def gate(self, keys: Iterable[int]) -> KeyGate | None:
-        """A gate that admits every field in which one of ``keys`` may occur.
-
-        None when no exact gate exists: a ``re:`` key (a regex sees the original text, not
-        tokens) or a key set too large for RE2's memory budget.
-        """
-        texts = []
-        for key in keys:
-            if key >= self._regex_key_base:
-                return None
-            texts.append(self._key_texts[key])
-        try:
-            return KeyGate(texts)
-        except re2.error:
-            return None
+    def key_text(self, key: int) -> str | None:
+        """The automaton key (" a b " or " pre"), or None for a ``re:`` key."""
+        return None if key >= self._regex_key_base else self._key_texts[key]
 
     def prescan(self, fields: list[FieldText]) -> Prescan:
         """Keys (see ``key_of``) present in the article, found at C speed.
@@ -290,54 +249,6 @@ class Matcher:
     def scan(self, fields: list[FieldText]) -> dict[int, list[Occ]]:
         """Term id -> occurrences, in one call (prescan, then verify)."""
         return self.occurrences(self.prescan(fields))
-
-
-class KeyGate:
-    """Says whether any of some automaton keys may occur in a field, before a full scan.
-
-    Exact for fast-path text: the automaton finds " a b " in ``joined`` exactly when the
-    :func:`fast_fold` bytes hold the tokens a, b in a row, which the regex
-    ``(?:^| )a +b(?: |$)`` finds (a prefix key has no trailing space, so it stops without the
-    closing alternative). Several fields are searched in one call, joined by
-    :data:`SEPARATOR`, which no key can cross. A field that needed the Unicode tokenizer is
-    searched in its ``joined`` instead, for the keys as literal strings (:meth:`admits_joined`).
-    """
-
-    SEPARATOR = b" \n "
-
-    def __init__(self, keys: Iterable[str]) -> None:
-        unique = sorted(set(keys))
-        alternatives = set()
-        for key in unique:
-            tokens = key.split()
-            if not all(_FAST_TOKEN.fullmatch(token) for token in tokens):
-                continue  # a non-ASCII or mark-bearing token never occurs in fast-path text
-            pattern = " +".join(tokens) + ("(?: |$)" if key.endswith(" ") else "")
-            alternatives.add(pattern)
-        self.size = len(alternatives)
-        options = re2.Options()
-        options.max_mem = GATE_MAX_MEM
-        options.log_errors = False
-        self._regex: re2._Regexp | None = None
-        self._literal: re2._Regexp | None = None
-        # Built directly, not through re2.compile: its module-wide cache would keep every
-        # gate of every reloaded rule set alive, DFA memory included.
-        if alternatives:
-            pattern = "(?:^| )(?:" + "|".join(sorted(alternatives)) + ")"
-            self._regex = re2._Regexp(pattern.encode("ascii"), options)
-        if unique:
-            literals = b"|".join(re2.escape(key.encode("utf-8")) for key in unique)
-            self._literal = re2._Regexp(literals, options)
-
-    def admits(self, folded: bytes) -> bool:
-        """False only when none of the keys can occur in ``folded`` (fast-path bytes)."""
-        return self._regex is not None and self._regex.search(folded) is not None
-
-    def admits_joined(self, joined: str) -> bool:
-        """False only when none of the keys occurs in a :class:`FieldText` ``joined``."""
-        if self._literal is None:
-            return False
-        return self._literal.search(joined.encode("utf-8", "surrogatepass")) is not None
 
 
 class Prescan(NamedTuple):

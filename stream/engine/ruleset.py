@@ -6,11 +6,11 @@ nothing. Matches come back sorted by rule id, so the same article and rules alwa
 same output in the same order.
 
 A rule's anchor is the required group that looks rarest (phrases over single words, whole
-words over prefixes: :meth:`~stream.engine.compiler.Matcher.breadth`), since every article
-with an anchor key pays for tokenizing and a full scan.
+words over prefixes), since every article with an anchor key pays for tokenizing and a full
+scan.
 
 Before that, an exact early reject: every rule needs a key of its anchor group, so when a
-:class:`~stream.engine.compiler.KeyGate` over all anchor keys finds none in the article's
+:class:`KeyGate` over all anchor keys finds none in the article's
 folded bytes, no rule can fire and the article costs two byte passes and one RE2 search, with
 no token list or automaton scan. A field with non-ASCII word characters is tokenized first and
 gated on its tokens. The gate is built per rule set (so a reload rebuilds it) and is left out
@@ -19,17 +19,29 @@ when a rule has no anchor, an anchor is ``re:``, or RE2 refuses the key set.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from stream.engine.compiler import Group, KeyGate, Matcher, NearNode, Node, TermTable
+import re2
+
+from stream.engine.compiler import Group, Matcher, NearNode, Node, TermTable
 from stream.engine.evaluate import CompiledRule, match_rule
 from stream.engine.schema import Example, ExpectSpec
 from stream.engine.text import FieldText, fast_fold
 from stream.models import Article, Match, RulePolicy
 
-__all__ = ["CompiledExample", "ExampleResult", "RuleSet"]
+__all__ = ["GATE_MAX_MEM", "CompiledExample", "ExampleResult", "KeyGate", "RuleSet"]
+
+# Folded fast-path fields hold only these tokens; a key with any other token cannot occur.
+_FAST_TOKEN = re.compile(r"[a-z0-9]+")
+# Anchor choice (see _breadth): weights that picked rarer anchor groups on real news.
+_PHRASE_FACTOR = 0.2
+_PREFIX_FACTOR = 3.0
+_REGEX_BREADTH = 1000.0
+# RE2 memory budget for a gate: thousands of keys fit; past it the gate is not built at all.
+GATE_MAX_MEM = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +102,7 @@ class RuleSet:
         # The prefilter works on matcher keys (one per distinct pattern), not term ids: an
         # article's keys are known before any occurrence is built.
         key_of = self._matcher.key_of
-        breadth = self._matcher.breadth
+        key_text = self._matcher.key_text
         self._trigger: dict[int, list[int]] = {}
         self._always: list[int] = []
         self._required_keys: list[tuple[frozenset[int], ...]] = []
@@ -104,13 +116,15 @@ class RuleSet:
             if not required:
                 self._always.append(position)
                 continue
-            anchor = min(required, key=lambda keys: (sum(map(breadth, keys)), len(keys)))
+            anchor = min(
+                required, key=lambda keys: (sum(_breadth(key_text(k)) for k in keys), len(keys))
+            )
             for key in anchor:
                 self._trigger.setdefault(key, []).append(position)
         self._trigger_keys = frozenset(self._trigger)
         self._gate: KeyGate | None = None
         if not self._always:
-            self._gate = self._matcher.gate(sorted(self._trigger_keys))
+            self._gate = _build_gate([key_text(key) for key in sorted(self._trigger_keys)])
 
     @property
     def gated(self) -> bool:
@@ -209,6 +223,82 @@ class RuleSet:
             passed, reason = _check(example.expect, match)
             results.append(ExampleResult(example, passed, reason, match))
         return results
+
+
+class KeyGate:
+    """Says whether any of some automaton keys may occur in a field, before a full scan.
+
+    Exact for fast-path text: the automaton finds " a b " in ``joined`` exactly when the
+    :func:`fast_fold` bytes hold the tokens a, b in a row, which the regex
+    ``(?:^| )a +b(?: |$)`` finds (a prefix key has no trailing space, so it stops without the
+    closing alternative). Several fields are searched in one call, joined by
+    :data:`SEPARATOR`, which no key can cross. A field that needed the Unicode tokenizer is
+    searched in its ``joined`` instead, for the keys as literal strings (:meth:`admits_joined`).
+    """
+
+    SEPARATOR = b" \n "
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        unique = sorted(set(keys))
+        alternatives = set()
+        for key in unique:
+            tokens = key.split()
+            if not all(_FAST_TOKEN.fullmatch(token) for token in tokens):
+                continue  # a non-ASCII or mark-bearing token never occurs in fast-path text
+            pattern = " +".join(tokens) + ("(?: |$)" if key.endswith(" ") else "")
+            alternatives.add(pattern)
+        self.size = len(alternatives)
+        options = re2.Options()
+        options.max_mem = GATE_MAX_MEM
+        options.log_errors = False
+        self._regex: re2._Regexp | None = None
+        self._literal: re2._Regexp | None = None
+        # Built directly, not through re2.compile: its module-wide cache would keep every
+        # gate of every reloaded rule set alive, DFA memory included.
+        if alternatives:
+            pattern = "(?:^| )(?:" + "|".join(sorted(alternatives)) + ")"
+            self._regex = re2._Regexp(pattern.encode("ascii"), options)
+        if unique:
+            literals = b"|".join(re2.escape(key.encode("utf-8")) for key in unique)
+            self._literal = re2._Regexp(literals, options)
+
+    def admits(self, folded: bytes) -> bool:
+        """False only when none of the keys can occur in ``folded`` (fast-path bytes)."""
+        return self._regex is not None and self._regex.search(folded) is not None
+
+    def admits_joined(self, joined: str) -> bool:
+        """False only when none of the keys occurs in a :class:`FieldText` ``joined``."""
+        if self._literal is None:
+            return False
+        return self._literal.search(joined.encode("utf-8", "surrogatepass")) is not None
+
+
+def _breadth(text: str | None) -> float:
+    """A rough, corpus-free guess of how often a key occurs, to choose anchors with.
+
+    Each extra token of a phrase makes it rarer, and a prefix key covers many words; a
+    ``re:`` key (None) cannot be gated at all, so it counts as very common. Only speed
+    depends on it: any required group is a correct anchor.
+    """
+    if text is None:
+        return _REGEX_BREADTH
+    breadth = _PHRASE_FACTOR ** (len(text.split()) - 1)
+    return breadth if text.endswith(" ") else breadth * _PREFIX_FACTOR
+
+
+def _build_gate(keys: list[str | None]) -> KeyGate | None:
+    """A gate for these automaton keys, or None when no exact one exists.
+
+    None for a ``re:`` key (a regex sees the original text, not tokens) or a key set too large
+    for RE2's memory budget.
+    """
+    texts = [key for key in keys if key is not None]
+    if len(texts) < len(keys):
+        return None
+    try:
+        return KeyGate(texts)
+    except re2.error:
+        return None
 
 
 def _admits(gate: KeyGate, field_text: FieldText, folded: bytes | None) -> bool:

@@ -12,9 +12,9 @@ from engine_helpers import LoadText
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import stream.engine.compiler as compiler
+import stream.engine.ruleset as ruleset_module
 from stream.engine import RuleSet, load_rules
-from stream.engine.compiler import KeyGate
+from stream.engine.ruleset import KeyGate
 from stream.engine.text import _NON_ASCII_WORDISH, FieldText, fast_fold
 from stream.models import Article
 
@@ -174,7 +174,7 @@ def test_when_the_gate_is_built(load_text: LoadText, whens: list[object], gated:
 def test_without_the_gate_when_re2_refuses(
     load_text: LoadText, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(compiler, "GATE_MAX_MEM", 1 << 10)
+    monkeypatch.setattr(ruleset_module, "GATE_MAX_MEM", 1 << 10)
     ruleset = load_text(_rules({"any": ["Armenia", "Yerevan talks"]}))
     assert not ruleset.gated
     assert [m.rule_id for m in ruleset.evaluate(Article(id="a", title="", body="Armenia"))]
