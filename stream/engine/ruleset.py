@@ -190,9 +190,19 @@ class RuleSet:
         ]
         if not survivors:
             return []
-        needed_keys: set[int] = set()
-        for position in survivors:
-            needed_keys |= self._rule_keys[position]
+        # Then on terms: a key present may still be a phrase whose tail is missing.
+        # (Every present key is checked: a few dozen, where rules' key sets run to thousands.)
+        occurring = self._matcher.occurring_terms(prescan, present)
+        rules = self.rules
+        survivors = [
+            position
+            for position in survivors
+            if not any(map(occurring.isdisjoint, rules[position].required))
+        ]
+        if not survivors:
+            return []
+        rule_keys = [self._rule_keys[position] for position in survivors]
+        needed_keys = {key for key in present if any(key in keys for keys in rule_keys)}
         hits = self._matcher.occurrences(prescan, needed_keys)
         terms_hit = hits.keys()
         matches = []

@@ -9,6 +9,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stream.engine.compiler import _tail_follows
 from stream.engine.text import _CLOSERS, _MARKS, _OPENERS, _SENTENCE_END, FieldText, fold
 
 # The definition, written the slow and obvious way: a word character followed by word
@@ -93,3 +94,32 @@ def test_sentence_end_matches_the_reference_on_any_text(text: str) -> None:
     assert [m.span() for m in _SENTENCE_END.finditer(text)] == [
         m.span() for m in _REFERENCE_END.finditer(text)
     ]
+
+
+def reference_tail(tokens: list[str], at: int, rest: list[tuple[str, bool]]) -> bool:
+    """Tokens ``at``.. are ``rest`` (a prefix flag allows a longer token), by index."""
+    if at + len(rest) > len(tokens):
+        return False
+    return all(
+        tokens[at + i].startswith(tok) if pre else tokens[at + i] == tok
+        for i, (tok, pre) in enumerate(rest)
+    )
+
+
+WORDS = st.sampled_from(["out", "outs", "of", "o", "away", "awa", "the", "x"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(WORDS, min_size=1, max_size=8),
+    st.lists(st.tuples(WORDS, st.booleans()), min_size=1, max_size=3),
+    st.data(),
+)
+def test_tail_follows_like_a_token_check(
+    tokens: list[str], rest: list[tuple[str, bool]], data: st.DataObject
+) -> None:
+    joined = " " + " ".join(tokens) + " "
+    at = data.draw(st.integers(0, len(tokens) - 1))
+    start = sum(len(t) + 1 for t in tokens[:at]) + 1
+    end = data.draw(st.integers(start, start + len(tokens[at]) - 1))  # a prefix ends anywhere
+    assert _tail_follows(joined, end, tuple(rest)) == reference_tail(tokens, at + 1, rest)
