@@ -172,12 +172,15 @@ class FieldText:
         if (self._starts is None or self._ends is None) and self._unicode:
             self._starts, self._ends = _unicode_offsets(self.text)
         if self._starts is None or self._ends is None:
-            # text = gap0 tok0 gap1 tok1 ...: token i ends after all gaps and tokens up to i.
-            gaps = map(len, _TOKEN_CLEAN.split(self.text))
-            lengths = list(map(len, self.tokens))
-            ends = list(itertools.accumulate(map(operator.add, gaps, lengths)))
-            self._ends = ends
-            self._starts = list(map(operator.sub, ends, lengths))
+            # One byte per character here, so splitting the folded bytes at every space gives
+            # pieces (tokens, and empty ones between adjacent separators) whose start offsets
+            # are running sums; the tokens are the non-empty pieces.
+            aligned = self.text.encode("ascii", "replace").translate(_ASCII_FOLD)
+            pieces = aligned.split(b" ")
+            offsets = itertools.accumulate(map(_PLUS_ONE, map(len, pieces)), initial=0)
+            starts = list(itertools.compress(offsets, pieces))
+            self._starts = starts
+            self._ends = list(map(operator.add, starts, map(len, filter(None, pieces))))
         return self._starts, self._ends
 
     @property
