@@ -39,7 +39,11 @@ class Settings(BaseSettings):
         None,
         description="Kafka bootstrap servers (host:port,...). Unset: start the embedded broker.",
     )
-    app_id: str = Field("newsalert", description="Faust app id and consumer group id; articles are read by the group `<app id>-ingest`.")
+    app_id: str = Field(
+        "newsalert",
+        description="Faust app id and consumer group id; articles are read by the group "
+        "`<app id>-ingest`.",
+    )
     rules_dir: Path = Field(Path("rules"), description="Directory of YAML rule packs to load.")
     articles_topic: str = Field("articles", description="Topic the worker reads articles from.")
     alerts_topic: str = Field("alerts", description="Topic matched alerts are written to.")
