@@ -118,13 +118,6 @@ async def raw_consume_rate(bootstrap: str, topic: str, count: int) -> float:
         await consumer.stop()
 
 
-def _consumed(worker: WorkerProcess) -> float:
-    status, body = worker.get("/metrics")
-    if status != 200:
-        return 0.0
-    return parse(body.decode()).value("newsalert_articles_consumed_total") or 0.0
-
-
 def broker_env(kind: str) -> dict[str, str]:
     """The settings ``newsalert run`` picks by itself when it starts the embedded broker: a
     worker given a bootstrap address cannot tell Tansu from Kafka, so the benchmark says so."""
@@ -186,22 +179,29 @@ async def worker_rate(
 
 def steady_rate(samples: list[tuple[float, list[float]]], count: int) -> dict[str, float]:
     """Consumed per second between "every worker busy and 10% read" and "90% read"."""
-    busy_since = None
-    for (_, before), (_, after) in itertools.pairwise(samples):
-        if all(b > a for a, b in zip(before, after, strict=True)):
-            busy_since = sum(after)
-            break
-    if busy_since is None or busy_since > 0.9 * count:
-        raise RuntimeError("the backlog ran out before every worker was busy; pass a larger "
-                           "--articles")
-    low = max(busy_since, 0.1 * count)
-    high = 0.9 * count
-    t_low = next(t for t, c in samples if sum(c) >= low)
-    t_high = next(t for t, c in samples if sum(c) >= high)
-    c_low = next(sum(c) for t, c in samples if t == t_low)
-    c_high = next(sum(c) for t, c in samples if t == t_high)
+    busy = next(
+        (
+            sum(after)
+            for (_, before), (_, after) in itertools.pairwise(samples)
+            if all(b > a for a, b in zip(before, after, strict=True))
+        ),
+        None,
+    )
+    if busy is None or busy > 0.5 * count:
+        raise RuntimeError("over half the backlog was read before every worker was busy; "
+                           "pass a larger --articles")
+    window = [(t, sum(c)) for t, c in samples if sum(c) >= max(busy, 0.1 * count)]
+    (t_low, c_low) = window[0]
+    (t_high, c_high) = next((t, c) for t, c in window if c >= 0.9 * count)
     return {"rate": (c_high - c_low) / (t_high - t_low), "seconds": t_high - t_low,
             "window": c_high - c_low}
+
+
+def _consumed(worker: WorkerProcess) -> float:
+    status, body = worker.get("/metrics")
+    if status != 200:
+        return 0.0
+    return parse(body.decode()).value("newsalert_articles_consumed_total") or 0.0
 
 
 async def latency(
@@ -297,7 +297,7 @@ def table(results: dict[str, dict[str, Any]], count: int, args: argparse.Namespa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--brokers", default="embedded,apache")
-    parser.add_argument("--articles", type=int, default=50_000)
+    parser.add_argument("--articles", type=int, default=300_000)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--latency-count", type=int, default=capacity())
     parser.add_argument("--rate", type=float, default=10.0, help="latency run, articles/s")

@@ -83,8 +83,8 @@ def install(
         sinks, router, ledger, dead_letter, RetryPolicy.from_settings(settings)
     )
 
-    async def ingest(records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
-        # One fetched batch of articles; the intake commits it once every send is acknowledged.
+    async def ingest(records: Sequence[ConsumerRecord[bytes, bytes]]) -> list[Awaitable[Any]]:
+        # Articles from one fetch; the intake commits them once every send is acknowledged.
         METRICS.articles_consumed.inc(len(records))
         ruleset = rules.ruleset
         sent: list[Awaitable[Any]] = []
@@ -114,8 +114,7 @@ def install(
                     value=value,
                     headers=stamp(record.timestamp / 1000 if record.timestamp else None),
                 ))
-        if sent:
-            await asyncio.gather(*sent)
+        return sent
 
     intake = runtime.intake = Intake(
         bootstrap,

@@ -5,9 +5,9 @@ stateful stages (decide, deliver) see only those. Faust's per-record path (condu
 iterator, acknowledgements, sensors) cost the worker about as much CPU as matching the
 article, and the articles hop needs none of what it buys: no table, no per-key ordering
 beyond the partition's own. So the worker reads ``articles`` with an aiokafka group consumer,
-hands each fetched batch to a handler (parse, evaluate, send matches and dead letters), waits
-until the broker has acknowledged everything the handler sent, and only then commits the
-batch's offsets. A crash replays at most the uncommitted batch; a replayed article is a
+hands each fetched batch to a handler in chunks (parse, evaluate, send matches and dead
+letters), waits until the broker has acknowledged everything the handler sent, and only then
+commits the batch's offsets. A crash replays at most the uncommitted batch; a replayed article is a
 duplicate the decide stage already absorbs (same story, same alert id), so nothing is lost and
 nothing alerts twice.
 
@@ -38,7 +38,11 @@ __all__ = ["BatchHandler", "Intake", "IntakeTuning", "ingest_group"]
 
 log = logging.getLogger("newsalert.intake")
 
-BatchHandler = Callable[[Sequence[ConsumerRecord[bytes, bytes]]], Awaitable[None]]
+# Handles some records and returns the acknowledgements of what it sent (matches, dead
+# letters): the batch is committed once all of them have arrived.
+BatchHandler = Callable[
+    [Sequence[ConsumerRecord[bytes, bytes]]], Awaitable[Sequence[Awaitable[object]]]
+]
 
 
 def ingest_group(app_id: str) -> str:
@@ -54,7 +58,8 @@ class IntakeTuning:
     rebalance_timeout_s: float
     session_timeout_s: float = 10.0
     heartbeat_s: float = 1.0
-    max_records: int = 1000
+    max_records: int = 5000
+    chunk: int = 200
     max_partition_fetch_bytes: int = 4 * 1024 * 1024
     retry_pause_s: float = 1.0
     poll_timeout_ms: int = 500
@@ -155,8 +160,16 @@ class Intake:
         batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
     ) -> bool:
         records = [record for part in batches.values() for record in part]
+        step = self.tuning.chunk
         try:
-            await self._handler(records)
+            pending: list[Awaitable[object]] = []
+            for start in range(0, len(records), step):
+                pending.extend(await self._handler(records[start : start + step]))
+                # The fetcher asks for the next records only once these are taken from its
+                # buffer; yielding between chunks lets it send that request and read the
+                # answer while this batch is handled, instead of after.
+                await asyncio.sleep(0)
+            await asyncio.gather(*pending)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

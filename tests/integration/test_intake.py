@@ -29,13 +29,14 @@ class Recorder:
         self.handled: list[tuple[int, int, bytes]] = []
         self.done = asyncio.Event()
 
-    async def __call__(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+    async def __call__(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> list[Any]:
         self.calls += 1
         if self.calls in self.fail_calls:
             raise RuntimeError("the broker refused a send")
         self.handled.extend((r.partition, r.offset, r.value) for r in records)
         if len(self.handled) >= self.expected:
             self.done.set()
+        return []
 
 
 async def _run_until_done(intake: Intake, recorder: Recorder) -> None:
@@ -122,10 +123,11 @@ async def test_a_batch_in_hand_is_finished_and_committed_when_the_intake_stops(
     release = asyncio.Event()
     handled: list[bytes] = []
 
-    async def slow(batch: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+    async def slow(batch: Sequence[ConsumerRecord[bytes, bytes]]) -> list[Any]:
         entered.set()
         await release.wait()  # stop is requested while this batch is in hand
         handled.extend(r.value for r in batch)
+        return []
 
     task = asyncio.create_task(Intake(broker.bootstrap, topic, group, slow, TUNING).run(stop))
     await asyncio.wait_for(entered.wait(), timeout=60)
@@ -136,3 +138,49 @@ async def test_a_batch_in_hand_is_finished_and_committed_when_the_intake_stops(
     # What the stopped intake handled is exactly what it committed.
     assert handled
     assert sum(max(offset, 0) for offset in committed.values()) == len(handled)
+
+
+async def test_commit_waits_for_acknowledgements_and_a_failed_one_rereads_the_batch(
+    broker: Any,
+) -> None:
+    names = unique_names("intake-ack")
+    topic, group = names["NEWSALERT_ARTICLES_TOPIC"], ingest_group(names["NEWSALERT_APP_ID"])
+    ensure_topics(broker.bootstrap, [TopicSpec(name=topic, partitions=PARTITIONS)])
+    records = _records("acked", 16)
+    await asyncio.to_thread(produce, broker.bootstrap, topic, records)
+
+    seen_at_ack: list[dict[int, int]] = []
+    handled: list[bytes] = []
+    done = asyncio.Event()
+    acks = 0
+
+    async def acknowledgement() -> None:
+        nonlocal acks
+        acks += 1
+        # Runs before the commit: the group has committed nothing of this batch yet.
+        seen_at_ack.append(await _committed(broker.bootstrap, group, topic))
+        if acks == 1:
+            raise RuntimeError("the broker did not acknowledge a match")
+
+    async def handler(batch: Sequence[ConsumerRecord[bytes, bytes]]) -> list[Any]:
+        handled.extend(r.value for r in batch)
+        if len(set(handled)) >= len(records):
+            done.set()
+        return [acknowledgement()]
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(Intake(broker.bootstrap, topic, group, handler, TUNING).run(stop))
+    await asyncio.wait_for(done.wait(), timeout=60)
+    # Wait for the batch's commit: the group's offsets reach the end of the topic.
+    ends = await _end_offsets(broker.bootstrap, topic)
+    for _ in range(600):
+        if await _committed(broker.bootstrap, group, topic) == ends:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, timeout=30)
+
+    assert await _committed(broker.bootstrap, group, topic) == ends
+    assert seen_at_ack[0] == {p: -1 for p in range(PARTITIONS)}  # nothing committed at first
+    assert acks >= 2  # the failed acknowledgement made the batch read again
+    assert sorted(set(handled)) == sorted(v for _, v in records)
