@@ -169,7 +169,7 @@ async def worker_rate(
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError("the workers did not consume every article in 30 minutes")
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)  # each scrape costs the workers a little CPU
         shares = [c / count for c in samples[-1][1]]
     finally:
         for proc in procs:
