@@ -50,7 +50,7 @@ def create_app(settings: Settings, bootstrap: str, *, embedded: bool) -> Any:
         autodiscover=False,
         topic_disable_leader=True,
         topic_partitions=settings.partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.replication_factor,
         consumer_auto_offset_reset="earliest",
         broker_rebalance_timeout=rebalance_timeout(settings, embedded=embedded),
         broker_session_timeout=10.0,

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
         "matches", description="Internal topic: matches keyed by rule and entity, for state."
     )
     partitions: int = Field(4, ge=1, description="Partitions for topics the worker creates.")
+    replication_factor: int = Field(
+        1,
+        ge=1,
+        description="Replicas of every topic the worker creates, changelogs included (3 on a "
+        "production cluster; 1 on the embedded broker).",
+    )
     data_dir: Path = Field(
         Path(".newsalert-data"), description="Directory for the worker's local state."
     )

@@ -17,14 +17,14 @@ __all__ = ["Topics", "declare_topics", "topic_specs"]
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     """The topics the worker needs before it starts (Tansu never creates topics on first use)."""
-    n = settings.partitions
+    n, r = settings.partitions, settings.replication_factor
     return [
-        TopicSpec(name=settings.articles_topic, partitions=n),
-        TopicSpec(name=settings.articles_dlq_topic, partitions=1),
-        TopicSpec(name=settings.matches_topic, partitions=n),
-        TopicSpec(name=settings.alerts_topic, partitions=n),
-        TopicSpec(name=settings.alerts_dlq_topic, partitions=1),
-        TopicSpec(name=settings.subscriptions_topic, partitions=1, compacted=True),
+        TopicSpec(name=settings.articles_topic, partitions=n, replication=r),
+        TopicSpec(name=settings.articles_dlq_topic, partitions=1, replication=r),
+        TopicSpec(name=settings.matches_topic, partitions=n, replication=r),
+        TopicSpec(name=settings.alerts_topic, partitions=n, replication=r),
+        TopicSpec(name=settings.alerts_dlq_topic, partitions=1, replication=r),
+        TopicSpec(name=settings.subscriptions_topic, partitions=1, replication=r, compacted=True),
     ]
 
 

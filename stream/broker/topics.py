@@ -17,6 +17,7 @@ class TopicSpec(BaseModel):
 
     name: str
     partitions: int = Field(1, ge=1)
+    replication: int = Field(1, ge=1)
     compacted: bool = False
 
 
@@ -36,7 +37,7 @@ def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec], timeout_s: float =
             NewTopic(
                 name=s.name,
                 num_partitions=s.partitions,
-                replication_factor=1,
+                replication_factor=s.replication,
                 topic_configs={"cleanup.policy": "compact"} if s.compacted else {},
             )
             for s in specs

@@ -37,6 +37,14 @@ def run(
 
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
+    if settings.kafka_bootstrap is None and settings.replication_factor > 1:
+        typer.echo(
+            f"NEWSALERT_REPLICATION_FACTOR={settings.replication_factor}: the embedded broker is "
+            "a single node, so topics there have one replica; set it to 1, or set "
+            "NEWSALERT_KAFKA_BOOTSTRAP to a cluster with that many brokers",
+            err=True,
+        )
+        raise typer.Exit(2)
     with contextlib.ExitStack() as stack:
         bootstrap = settings.kafka_bootstrap
         embedded = bootstrap is None
