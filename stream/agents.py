@@ -122,7 +122,9 @@ def install(
         ingest_group(settings.app_id),
         ingest,
         tuning,
-        on_assigned=lambda _: runtime.articles_joined.set(),
+        on_assigned=lambda owned: (
+            runtime.articles_assigned.set() if owned else runtime.articles_assigned.clear()
+        ),
     )
 
     partitioner = DefaultPartitioner()

@@ -92,7 +92,7 @@ class Runtime:
     recent: RecentAlerts = field(default_factory=RecentAlerts)
     matches: RuleActivity = field(default_factory=RuleActivity)
     partitions_assigned: bool = False
-    articles_joined: asyncio.Event = field(default_factory=asyncio.Event)
+    articles_assigned: asyncio.Event = field(default_factory=asyncio.Event)
     rules_watched: asyncio.Event = field(default_factory=asyncio.Event)
     intake: Any = None
     started_at: datetime | None = None
@@ -100,10 +100,11 @@ class Runtime:
 
     @property
     def ready(self) -> bool:
-        """Both groups joined (Faust's, and the intake's for articles) and the rules watcher
-        running, so a rule edit is seen."""
+        """Faust's group joined, articles partitions held by the intake (a worker left without
+        any, because there are more workers than partitions, stays unready), and the rules
+        watcher running, so a rule edit is seen."""
         return (
             self.partitions_assigned
-            and self.articles_joined.is_set()
+            and self.articles_assigned.is_set()
             and self.rules_watched.is_set()
         )

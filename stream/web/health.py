@@ -22,7 +22,8 @@ def install(app: Any, runtime: Runtime) -> None:
         body = {
             "ready": runtime.ready,
             "partitions_assigned": runtime.partitions_assigned,
-            "articles_group_joined": runtime.articles_joined.is_set(),
+            "articles_group_joined": bool(runtime.intake and runtime.intake.joined),
+            "articles_assigned": runtime.articles_assigned.is_set(),
             "rules_watched": runtime.rules_watched.is_set(),
             "rules_version": rules.version,
             "rules": len(rules.ruleset.rules),

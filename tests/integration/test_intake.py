@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -13,7 +14,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from stream.broker import TopicSpec, ensure_topics
 from stream.intake import Intake, IntakeTuning, ingest_group
 from tests.support.kafka import produce
-from tests.support.worker import unique_names
+from tests.support.waiting import wait_for
+from tests.support.worker import WorkerProcess, unique_names
 
 PARTITIONS = 2
 TUNING = IntakeTuning(max_wait_ms=100, rebalance_timeout_s=3.0, retry_pause_s=0.05)
@@ -184,3 +186,33 @@ async def test_commit_waits_for_acknowledgements_and_a_failed_one_rereads_the_ba
     assert seen_at_ack[0] == {p: -1 for p in range(PARTITIONS)}  # nothing committed at first
     assert acks >= 2  # the failed acknowledgement made the batch read again
     assert sorted(set(handled)) == sorted(v for _, v in records)
+
+
+def test_a_worker_without_articles_partitions_is_live_but_not_ready(
+    broker: Any, tmp_path: Path
+) -> None:
+    """More workers than partitions: both join both groups, one holds the only articles
+    partition and is ready, the other is live but says it holds none instead of being ready."""
+    names = unique_names("standby")
+    env = {**names, "NEWSALERT_PARTITIONS": "1", "NEWSALERT_CONSOLE_ALERTS": "false"}
+    first = WorkerProcess(broker.bootstrap, tmp_path, env).start()
+    second = WorkerProcess(broker.bootstrap, tmp_path, env)
+    try:
+        second.start(timeout=120, until=lambda body: body["articles_group_joined"]
+                     and body["partitions_assigned"] and body["rules_watched"])
+
+        def settled() -> list[dict[str, Any]] | None:
+            bodies = [w.readyz() or {} for w in (first, second)]
+            holders = [b.get("articles_assigned") for b in bodies]
+            return bodies if sorted(holders, key=bool) == [False, True] else None
+
+        bodies = wait_for(settled, 120, "one worker holding the articles partition")
+        assert bodies is not None
+        standby = next(b for b in bodies if not b["articles_assigned"])
+        holder = next(b for b in bodies if b["articles_assigned"])
+        assert standby["ready"] is False and standby["articles_group_joined"] is True
+        assert holder["ready"] is True
+        assert first.get("/healthz")[0] == second.get("/healthz")[0] == 200
+    finally:
+        second.stop()
+        first.stop()

@@ -11,8 +11,10 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from stream.broker import free_port
 from tests.support.waiting import wait_for
@@ -52,7 +54,11 @@ class WorkerProcess:
         }
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 90.0) -> WorkerProcess:
+    def start(
+        self, timeout: float = 90.0, until: Callable[[dict[str, Any]], bool] | None = None
+    ) -> WorkerProcess:
+        """Start and wait until ``until`` holds for the ``/readyz`` body (default: ready)."""
+        check = until or (lambda body: bool(body["ready"]))
         log = self.log_path.open("wb")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "stream", "run"],
@@ -63,22 +69,33 @@ class WorkerProcess:
             start_new_session=True,
         )
         try:
-            wait_for(self._ready, timeout, f"worker readiness (log: {self.log_path})")
+            wait_for(lambda: self._ready(check), timeout,
+                     f"worker readiness (log: {self.log_path})")
         except AssertionError:
             self.stop()
             raise AssertionError(f"worker not ready; log tail:\n{self.log_tail()}") from None
         return self
 
-    def _ready(self) -> bool:
+    def _ready(self, check: Callable[[dict[str, Any]], bool]) -> bool:
         if self._proc is not None and self._proc.poll() is not None:
             raise AssertionError(f"worker exited early; log tail:\n{self.log_tail()}")
+        body = self.readyz()
+        return body is not None and check(body)
+
+    def readyz(self) -> dict[str, Any] | None:
+        """The ``/readyz`` body (503 included), or None while the worker does not answer."""
+        url = f"http://127.0.0.1:{self.web_port}/readyz"
         try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{self.web_port}/readyz", timeout=2
-            ) as resp:
-                return bool(json.loads(resp.read())["ready"])
-        except (urllib.error.URLError, OSError, ValueError, KeyError):
-            return False
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                body = resp.read()
+        except urllib.error.HTTPError as exc:
+            body = exc.read()
+        except (urllib.error.URLError, OSError):
+            return None
+        try:
+            return dict(json.loads(body))
+        except ValueError:
+            return None
 
     def get(self, path: str) -> tuple[int, bytes]:
         try:
