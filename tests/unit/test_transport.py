@@ -1,14 +1,11 @@
-"""The tuned transport: fetch settings reach the consumer, and records are handed over
-directly only when nothing could make the hand-off wait."""
+"""The tuned transport: fetch settings reach the consumer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import faust
 import pytest
-from faust.types import TP
 
 from stream.app import fetch_max_wait_ms
 from stream.settings import Settings
@@ -19,8 +16,6 @@ from stream.transport import (
     apply_tuning,
     install_transport,
 )
-
-ARTICLES = TP("articles", 0)
 
 
 def _app() -> Any:
@@ -65,55 +60,3 @@ def test_an_aiokafka_without_the_attributes_fails_loudly() -> None:
 
     with pytest.raises(TransportError, match="_fetch_max_wait_ms"):
         apply_tuning(Renamed(), FetchTuning(max_wait_ms=5))  # type: ignore[arg-type]
-
-
-def _running(app: Any) -> None:
-    app.flow_control.resume()
-    app.consumer.suspend_flow.clear()
-
-
-def _suspended(app: Any) -> None:
-    app.consumer.suspend_flow.set()
-
-
-def _flow_control_off(app: Any) -> None:
-    app.flow_control.suspend()
-
-
-def _recovering(app: Any) -> None:
-    app.in_recovery = True
-
-
-def _stream_buffer_full(app: Any) -> None:
-    app.consumer._buffered_partitions.add(ARTICLES)
-
-
-def _other_partition_full(app: Any) -> None:
-    app.consumer._buffered_partitions.add(TP("articles", 1))
-
-
-def _producer_buffer_full(app: Any) -> None:
-    buffer = app.producer.buffer
-    for i in range(buffer.max_messages):
-        buffer.pending.put_nowait(i)
-
-
-@pytest.mark.parametrize(
-    ("condition", "direct"),
-    [
-        (_running, True),
-        (_other_partition_full, True),
-        (_suspended, False),
-        (_flow_control_off, False),
-        (_recovering, False),
-        (_stream_buffer_full, False),
-        (_producer_buffer_full, False),
-    ],
-)
-async def test_direct_hand_off_only_when_nothing_can_block(
-    condition: Callable[[Any], None], direct: bool
-) -> None:
-    app = _app()
-    _running(app)
-    condition(app)
-    assert app.consumer._hand_off_cannot_block(ARTICLES) is direct
