@@ -77,12 +77,20 @@ def _records(prefix: str, count: int) -> list[tuple[bytes, bytes]]:
     return [(f"{prefix}-{i}".encode(), f"{prefix}-{i}".encode()) for i in range(count)]
 
 
-async def test_failed_batch_is_read_again_and_commits_follow_handling(broker: Any) -> None:
-    names = unique_names("intake")
+async def _filled_topic(
+    broker: Any, name: str, prefix: str, count: int
+) -> tuple[str, str, list[tuple[bytes, bytes]]]:
+    """A fresh topic holding ``count`` records, and the intake group of a fresh app id."""
+    names = unique_names(name)
     topic, group = names["NEWSALERT_ARTICLES_TOPIC"], ingest_group(names["NEWSALERT_APP_ID"])
     ensure_topics(broker.bootstrap, [TopicSpec(name=topic, partitions=PARTITIONS)])
-    first = _records("first", 30)
-    await asyncio.to_thread(produce, broker.bootstrap, topic, first)
+    records = _records(prefix, count)
+    await asyncio.to_thread(produce, broker.bootstrap, topic, records)
+    return topic, group, records
+
+
+async def test_failed_batch_is_read_again_and_commits_follow_handling(broker: Any) -> None:
+    topic, group, first = await _filled_topic(broker, "intake", "first", 30)
 
     recorder = Recorder(expected=len(first), fail_calls=frozenset({1}))
     assigned: list[frozenset[TopicPartition]] = []
@@ -114,11 +122,7 @@ async def test_failed_batch_is_read_again_and_commits_follow_handling(broker: An
 async def test_a_batch_in_hand_is_finished_and_committed_when_the_intake_stops(
     broker: Any,
 ) -> None:
-    names = unique_names("intake-stop")
-    topic, group = names["NEWSALERT_ARTICLES_TOPIC"], ingest_group(names["NEWSALERT_APP_ID"])
-    ensure_topics(broker.bootstrap, [TopicSpec(name=topic, partitions=PARTITIONS)])
-    records = _records("held", 12)
-    await asyncio.to_thread(produce, broker.bootstrap, topic, records)
+    topic, group, _ = await _filled_topic(broker, "intake-stop", "held", 12)
 
     stop = asyncio.Event()
     entered = asyncio.Event()
@@ -145,11 +149,7 @@ async def test_a_batch_in_hand_is_finished_and_committed_when_the_intake_stops(
 async def test_commit_waits_for_acknowledgements_and_a_failed_one_rereads_the_batch(
     broker: Any,
 ) -> None:
-    names = unique_names("intake-ack")
-    topic, group = names["NEWSALERT_ARTICLES_TOPIC"], ingest_group(names["NEWSALERT_APP_ID"])
-    ensure_topics(broker.bootstrap, [TopicSpec(name=topic, partitions=PARTITIONS)])
-    records = _records("acked", 16)
-    await asyncio.to_thread(produce, broker.bootstrap, topic, records)
+    topic, group, records = await _filled_topic(broker, "intake-ack", "acked", 16)
 
     seen_at_ack: list[dict[int, int]] = []
     handled: list[bytes] = []
