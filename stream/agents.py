@@ -13,13 +13,14 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
 from aiokafka.partitioner import DefaultPartitioner
 
+from stream.acks import InOrderAcks
 from stream.delivery import (
     DeadLetter,
     Dispatcher,
@@ -43,7 +44,7 @@ from stream.runtime import Runtime
 from stream.settings import Settings
 from stream.state import AlertState, scope_key
 from stream.topicmap import TopicMap, follow
-from stream.topics import Topics
+from stream.topics import LEDGER_TABLE, STATE_TABLE, Topics
 
 __all__ = ["install"]
 
@@ -51,6 +52,8 @@ log = logging.getLogger("newsalert")
 
 _SWEEP_EVERY_S = 60.0
 _LAG_EVERY_S = 5.0
+_FAULT_PAUSE_S = 0.5
+_FAULT_PAUSE_MAX_S = 30.0
 
 
 def install(
@@ -66,8 +69,8 @@ def install(
     sinks = build_sinks(settings, router.subscriptions)
     runtime = Runtime(settings, rules, router, sinks, slash_store=slash_store)
 
-    state_table = app.Table("alert-state", default=None, partitions=settings.partitions)
-    ledger_table = app.Table("delivery-ledger", default=None, partitions=settings.partitions)
+    state_table = app.Table(STATE_TABLE, default=None, partitions=settings.partitions)
+    ledger_table = app.Table(LEDGER_TABLE, default=None, partitions=settings.partitions)
     state = AlertState(state_table)
 
     async def dead_letter(letter: DeadLetter) -> None:
@@ -161,31 +164,52 @@ def install(
                 last_sweep[partition] = time.monotonic()
                 state.sweep(now, scopes=owned_by(partition))
 
+    stop = asyncio.Event()
+    acks = InOrderAcks()
+    restarts: set[asyncio.Task[None]] = set()
+
     @app.agent(topics.alerts, name="deliver")
     async def deliver(stream: Any) -> None:
-        # Delivery runs beside the stream: a slow destination delays only its own lane, and an
-        # alert's offset is acknowledged once every destination has it (or dead-lettered it).
+        # Delivery runs beside the stream: a slow destination delays only its own lane. An
+        # alert's offset is acknowledged once every destination has it (or dead-lettered it)
+        # and every earlier alert of its partition is acknowledged too (stream/acks.py).
         async for event in stream.noack().events():
             alert = Alert.model_validate_json(event.value)
             target = redrive_destination(event.headers)  # set by `newsalert dlq redrive`
             if target is None:
                 runtime.recent.add(alert)
-                task = await dispatcher.submit(alert)
-            else:
-                task = submit_redrive(dispatcher, alert, target)
-            task.add_done_callback(functools.partial(_delivered, event=event, alert=alert))
+            done = acks.track(event.message.tp, event)
+            task = await start(alert, target)
+            task.add_done_callback(functools.partial(
+                delivered, event=event, alert=alert, target=target, done=done, faults=0
+            ))
             upkeep.maybe_prune(
                 event.message.partition, wall=time.time(), monotonic=time.monotonic()
             )
 
-    def _delivered(task: asyncio.Task[DispatchReport], *, event: Any, alert: Alert) -> None:
-        event.ack()
+    async def start(alert: Alert, target: str | None) -> asyncio.Task[DispatchReport]:
+        if target is None:
+            return await dispatcher.submit(alert)
+        return submit_redrive(dispatcher, alert, target)
+
+    def delivered(
+        task: asyncio.Task[DispatchReport], *, event: Any, alert: Alert, target: str | None,
+        done: Callable[[], None], faults: int,
+    ) -> None:
         if task.cancelled():
-            return
+            return  # shutting down: left unacknowledged, so it is read again
         if (exc := task.exception()) is not None:
-            log.error("delivery task failed: %r", exc, exc_info=exc,
+            # A fault inside the worker (not a destination's refusal, which is dead-lettered
+            # by the dispatcher): the alert stays unacknowledged and is started again.
+            METRICS.delivery_faults.inc()
+            log.error("delivery of %s failed inside the worker (%d time(s)); starting it "
+                      "again: %r", alert.id, faults + 1, exc, exc_info=exc,
                       extra={"alert_id": alert.id, "rule_id": alert.rule_id})
+            again = asyncio.ensure_future(restart(event, alert, target, done, faults + 1))
+            restarts.add(again)
+            again.add_done_callback(restarts.discard)
             return
+        done()
         report = task.result()
         observe_delivery(METRICS, alert.created_at, article_timestamp(event.headers),
                          report.by_status("delivered"), time.time())
@@ -199,12 +223,25 @@ def install(
                             "destination": outcome.destination, "outcome": outcome.status,
                             "attempts": outcome.attempts})
 
+    async def restart(
+        event: Any, alert: Alert, target: str | None, done: Callable[[], None], faults: int
+    ) -> None:
+        # Runs in the context captured with the event, so table writes still go to the
+        # event's partition.
+        await asyncio.sleep(min(_FAULT_PAUSE_MAX_S, _FAULT_PAUSE_S * 2 ** (faults - 1)))
+        if stop.is_set() or event.message.tp not in app.consumer.assignment():
+            log.warning("alert %s left to its partition's next owner", alert.id,
+                        extra={"alert_id": alert.id})
+            return
+        task = await start(alert, target)
+        task.add_done_callback(functools.partial(
+            delivered, event=event, alert=alert, target=target, done=done, faults=faults
+        ))
+
     async def on_rules(ruleset: Any, problems: Any) -> None:
         METRICS.rules_loaded.set(len(ruleset.rules))
         if problems:
             METRICS.rule_reload_errors.inc()
-
-    stop = asyncio.Event()
 
     @app.task
     async def watch_rules() -> None:
@@ -237,6 +274,11 @@ def install(
     @app.task
     async def read_articles() -> None:
         await intake.run(stop)
+
+    @app.on_partitions_revoked.connect
+    async def on_revoked(sender: Any, revoked: Any, **_: Any) -> None:
+        for tp in revoked:
+            acks.forget(tp)  # what is unfinished there is read again by the next owner
 
     @app.on_partitions_assigned.connect
     async def on_assigned(sender: Any, assigned: Any, **_: Any) -> None:

@@ -37,6 +37,11 @@ class Metrics:
             ["destination", "outcome"],
             registry=r,
         )
+        self.delivery_faults = Counter(
+            "newsalert_delivery_faults",
+            "Alert deliveries that failed inside the worker and were started again.",
+            registry=r,
+        )
         self.delivery_latency = Histogram(
             "newsalert_delivery_latency_seconds",
             "Alert creation to accepted delivery.",
