@@ -12,7 +12,16 @@ from typing import Any
 from stream.broker.topics import TopicSpec
 from stream.settings import Settings
 
-__all__ = ["Topics", "declare_topics", "topic_specs"]
+__all__ = ["LEDGER_TABLE", "STATE_TABLE", "Topics", "changelog", "declare_topics", "topic_specs"]
+
+# The worker's Faust tables; each is backed by the compacted topic ``changelog(app_id, name)``.
+STATE_TABLE = "alert-state"
+LEDGER_TABLE = "delivery-ledger"
+
+
+def changelog(app_id: str, table: str) -> str:
+    """The name Faust gives a table's changelog topic."""
+    return f"{app_id}-{table}-changelog"
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
@@ -25,6 +34,13 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(name=settings.alerts_topic, partitions=n, replication=r),
         TopicSpec(name=settings.alerts_dlq_topic, partitions=1, replication=r),
         TopicSpec(name=settings.subscriptions_topic, partitions=1, replication=r, compacted=True),
+        # Created here rather than left to Faust: a worker that starts before a topic it just
+        # declared is visible finds no partitions for the table and cannot write to it.
+        *(
+            TopicSpec(name=changelog(settings.app_id, table), partitions=n, replication=r,
+                      compacted=True)
+            for table in (STATE_TABLE, LEDGER_TABLE)
+        ),
     ]
 
 
