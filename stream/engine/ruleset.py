@@ -19,29 +19,23 @@ when a rule has no anchor, an anchor is ``re:``, or RE2 refuses the key set.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import re2
-
 from stream.engine.compiler import Group, Matcher, NearNode, Node, TermTable
 from stream.engine.evaluate import CompiledRule, match_rule
+from stream.engine.gate import GATE_MAX_MEM, KeyGate, build_gate
 from stream.engine.schema import Example, ExpectSpec
 from stream.engine.text import FieldText, fast_fold
 from stream.models import Article, Match, RulePolicy
 
 __all__ = ["GATE_MAX_MEM", "CompiledExample", "ExampleResult", "KeyGate", "RuleSet"]
 
-# Folded fast-path fields hold only these tokens; a key with any other token cannot occur.
-_FAST_TOKEN = re.compile(r"[a-z0-9]+")
 # Anchor choice (see _breadth): weights that picked rarer anchor groups on real news.
 _PHRASE_FACTOR = 0.2
 _PREFIX_FACTOR = 3.0
 _REGEX_BREADTH = 1000.0
-# RE2 memory budget for a gate: thousands of keys fit; past it the gate is not built at all.
-GATE_MAX_MEM = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +118,12 @@ class RuleSet:
         self._trigger_keys = frozenset(self._trigger)
         self._gate: KeyGate | None = None
         if not self._always:
-            self._gate = _build_gate([key_text(key) for key in sorted(self._trigger_keys)])
+            self._gate = build_gate([key_text(key) for key in sorted(self._trigger_keys)])
+
+    @property
+    def gate(self) -> KeyGate | None:
+        """The early-reject gate ``evaluate`` uses, if any (benchmarks time it alone)."""
+        return self._gate
 
     @property
     def gated(self) -> bool:
@@ -159,21 +158,17 @@ class RuleSet:
         what the equivalence tests check.
         """
         key_gate = self._gate if gate else None
-        if key_gate is None:
+        admitted = None if key_gate is None else key_gate.admits_text(article.title, article.body)
+        if admitted is False:
+            return []
+        if admitted or key_gate is None:
             fields = [FieldText(article.title), FieldText(article.body)]
         else:
+            # A field with non-ASCII word characters is tokenized first, then gated.
             title, body = fast_fold(article.title), fast_fold(article.body)
-            if title is not None and body is not None:
-                if not key_gate.admits(title + KeyGate.SEPARATOR + body):
-                    return []
-                fields = [FieldText(article.title, title), FieldText(article.body, body)]
-            else:
-                # A field with non-ASCII word characters is tokenized first, then gated.
-                fields = [FieldText(article.title, title), FieldText(article.body, body)]
-                if not (
-                    _admits(key_gate, fields[0], title) or _admits(key_gate, fields[1], body)
-                ):
-                    return []
+            fields = [FieldText(article.title, title), FieldText(article.body, body)]
+            if not (_admits(key_gate, fields[0], title) or _admits(key_gate, fields[1], body)):
+                return []
         prescan = self._matcher.prescan(fields)
         present = prescan.present
         if not present and not self._always:
@@ -235,54 +230,6 @@ class RuleSet:
         return results
 
 
-class KeyGate:
-    """Says whether any of some automaton keys may occur in a field, before a full scan.
-
-    Exact for fast-path text: the automaton finds " a b " in ``joined`` exactly when the
-    :func:`fast_fold` bytes hold the tokens a, b in a row, which the regex
-    ``(?:^| )a +b(?: |$)`` finds (a prefix key has no trailing space, so it stops without the
-    closing alternative). Several fields are searched in one call, joined by
-    :data:`SEPARATOR`, which no key can cross. A field that needed the Unicode tokenizer is
-    searched in its ``joined`` instead, for the keys as literal strings (:meth:`admits_joined`).
-    """
-
-    SEPARATOR = b" \n "
-
-    def __init__(self, keys: Iterable[str]) -> None:
-        unique = sorted(set(keys))
-        alternatives = set()
-        for key in unique:
-            tokens = key.split()
-            if not all(_FAST_TOKEN.fullmatch(token) for token in tokens):
-                continue  # a non-ASCII or mark-bearing token never occurs in fast-path text
-            pattern = " +".join(tokens) + ("(?: |$)" if key.endswith(" ") else "")
-            alternatives.add(pattern)
-        self.size = len(alternatives)
-        options = re2.Options()
-        options.max_mem = GATE_MAX_MEM
-        options.log_errors = False
-        self._regex: re2._Regexp | None = None
-        self._literal: re2._Regexp | None = None
-        # Built directly, not through re2.compile: its module-wide cache would keep every
-        # gate of every reloaded rule set alive, DFA memory included.
-        if alternatives:
-            pattern = "(?:^| )(?:" + "|".join(sorted(alternatives)) + ")"
-            self._regex = re2._Regexp(pattern.encode("ascii"), options)
-        if unique:
-            literals = b"|".join(re2.escape(key.encode("utf-8")) for key in unique)
-            self._literal = re2._Regexp(literals, options)
-
-    def admits(self, folded: bytes) -> bool:
-        """False only when none of the keys can occur in ``folded`` (fast-path bytes)."""
-        return self._regex is not None and self._regex.search(folded) is not None
-
-    def admits_joined(self, joined: str) -> bool:
-        """False only when none of the keys occurs in a :class:`FieldText` ``joined``."""
-        if self._literal is None:
-            return False
-        return self._literal.search(joined.encode("utf-8", "surrogatepass")) is not None
-
-
 def _breadth(text: str | None) -> float:
     """A rough, corpus-free guess of how often a key occurs, to choose anchors with.
 
@@ -294,21 +241,6 @@ def _breadth(text: str | None) -> float:
         return _REGEX_BREADTH
     breadth = _PHRASE_FACTOR ** (len(text.split()) - 1)
     return breadth if text.endswith(" ") else breadth * _PREFIX_FACTOR
-
-
-def _build_gate(keys: list[str | None]) -> KeyGate | None:
-    """A gate for these automaton keys, or None when no exact one exists.
-
-    None for a ``re:`` key (a regex sees the original text, not tokens) or a key set too large
-    for RE2's memory budget.
-    """
-    texts = [key for key in keys if key is not None]
-    if len(texts) < len(keys):
-        return None
-    try:
-        return KeyGate(texts)
-    except re2.error:
-        return None
 
 
 def _admits(gate: KeyGate, field_text: FieldText, folded: bytes | None) -> bool:

@@ -26,8 +26,10 @@ from dataclasses import InitVar, dataclass, field
 from functools import lru_cache
 
 __all__ = [
+    "FIELD_MARK",
     "FieldText",
     "fast_fold",
+    "fast_fold_fields",
     "fold",
     "split_term",
     "tokenize",
@@ -50,6 +52,19 @@ _COUNTED_LOOKUPS = 24
 _ASCII_FOLD = bytes(
     c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 else 32 for c in range(256)
 )
+# The same, except that NUL stays NUL: fast_fold_fields marks where one field ends with it.
+FIELD_MARK = 0
+_FIELDS_FOLD = bytes([FIELD_MARK]) + _ASCII_FOLD[1:]
+# For Latin-1 text, one byte per character: a non-ASCII word character ("é", "ª", "²")
+# becomes _WORDISH, which no other byte folds to, and the rest of 0x80-0xff a space.
+_WORDISH = 1
+_LATIN1_WORDISH = bytes(
+    c for c in range(128, 256) if _NON_ASCII_WORDISH.fullmatch(chr(c)) is not None
+)
+_LATIN1_FOLD = _ASCII_FOLD[:128] + bytes(
+    _WORDISH if c in _LATIN1_WORDISH else 32 for c in range(128, 256)
+)
+_LATIN1_FIELDS_FOLD = bytes([FIELD_MARK]) + _LATIN1_FOLD[1:]
 _TERM_PART = re.compile(rf"((?:[^\W_]|[{_MARKS}])+)(\*?)")
 
 # A sentence ends at . ! ? (possibly closed by quotes or brackets) followed by space and a
@@ -93,15 +108,39 @@ def fast_fold(text: str) -> bytes | None:
     Only non-ASCII characters can be word characters outside ASCII, so the check runs over
     those alone (deleted bytes < 128 leave whole UTF-8 sequences), not over every character.
     """
+    return _fold_bytes(text, _ASCII_FOLD, _LATIN1_FOLD)
+
+
+def fast_fold_fields(title: str, body: str) -> bytes | None:
+    """``b" " + fast_fold(title) + b" \\0 " + fast_fold(body) + b" "`` in one pass, or None.
+
+    None when either field needs the Unicode tokenizer, or holds a NUL itself (then the
+    caller folds the fields apart). The NUL byte (:data:`FIELD_MARK`) is no token character
+    and no space, so nothing that matches tokens and the spaces between them crosses it.
+    """
+    if "\0" in title or "\0" in body:
+        return None
+    return _fold_bytes(f" {title} \0 {body} ", _FIELDS_FOLD, _LATIN1_FIELDS_FOLD)
+
+
+def _fold_bytes(text: str, table: bytes, latin1_table: bytes) -> bytes | None:
     if text.isascii():
-        return text.encode("ascii").translate(_ASCII_FOLD)
+        return text.encode("ascii").translate(table)
+    try:
+        # Text with "£" or "é" but nothing past U+00FF (most non-ASCII English news): copied
+        # as one byte per character, word characters flagged by the same table pass.
+        folded = text.encode("latin-1").translate(latin1_table)
+    except UnicodeEncodeError:
+        pass
+    else:
+        return None if _WORDISH in folded else folded
     # Every byte of a multi-byte UTF-8 sequence is >= 0x80, so each non-ASCII character (lone
     # surrogates too) becomes a short run of spaces: the tokens stay the same.
     encoded = text.encode("utf-8", "surrogatepass")
     rest = encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
     if _NON_ASCII_WORDISH.search(rest) is not None:
         return None
-    return encoded.translate(_ASCII_FOLD)
+    return encoded.translate(table)
 
 
 def tokenize(text: str) -> list[str]:

@@ -12,8 +12,9 @@ from engine_helpers import LoadText
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import stream.engine.ruleset as ruleset_module
+import stream.engine.gate as gate_module
 from stream.engine import RuleSet, load_rules
+from stream.engine.gate import prefilter_available
 from stream.engine.ruleset import KeyGate
 from stream.engine.text import _NON_ASCII_WORDISH, FieldText, fast_fold
 from stream.models import Article
@@ -58,7 +59,16 @@ def test_fast_fold_decides_like_a_whole_text_search(text: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# KeyGate: admits exactly the fast-path texts whose joined tokens hold a key
+# KeyGate: admits exactly the fast-path texts whose joined tokens hold a key, with the
+# hyperscan prefilter and with RE2 alone
+
+NO_HYPERSCAN = pytest.mark.skipif(
+    not prefilter_available(), reason="hyperscan is not installed on this platform"
+)
+ENGINES = pytest.mark.parametrize(
+    "prefilter",
+    [pytest.param(True, id="hyperscan", marks=NO_HYPERSCAN), pytest.param(False, id="re2")],
+)
 
 KEYS = [" alpha ", " beta gamma ", " delt", " stay", " 2024 ", " \u0436 "]
 
@@ -79,9 +89,12 @@ KEYS = [" alpha ", " beta gamma ", " delt", " stay", " 2024 ", " \u0436 "]
         ("\u0436", False),  # not fast-path text: the caller never asks
     ],
 )
-def test_key_gate_table(text: str, admitted: bool) -> None:
+@ENGINES
+def test_key_gate_table(text: str, admitted: bool, prefilter: bool) -> None:
     folded = fast_fold(text) or b""
-    assert KeyGate(KEYS).admits(folded) is admitted
+    gate = KeyGate(KEYS, prefilter=prefilter)
+    assert gate.prefiltered is prefilter
+    assert gate.admits(folded) is admitted
 
 
 @pytest.mark.parametrize(
@@ -97,54 +110,77 @@ def test_key_gate_table(text: str, admitted: bool) -> None:
         ("Caf\u00e9", False),
     ],
 )
-def test_key_gate_on_tokenized_text(text: str, admitted: bool) -> None:
+@ENGINES
+def test_key_gate_on_tokenized_text(text: str, admitted: bool, prefilter: bool) -> None:
     assert fast_fold(text) is None
-    assert KeyGate(KEYS).admits_joined(FieldText(text).joined) is admitted
+    gate = KeyGate(KEYS, prefilter=prefilter)
+    assert gate.admits_joined(FieldText(text).joined) is admitted
+    assert gate.admits_text(text, "alpha") is None
+    assert gate.admits_text("alpha", text) is None
 
 
-def test_key_gate_does_not_cross_fields() -> None:
-    gate = KeyGate(KEYS)
+@ENGINES
+def test_key_gate_does_not_cross_fields(prefilter: bool) -> None:
+    gate = KeyGate(KEYS, prefilter=prefilter)
     assert not gate.admits(b"beta" + KeyGate.SEPARATOR + b"gamma")
     assert gate.admits(b"x alpha" + KeyGate.SEPARATOR + b"y")
     assert gate.admits(b"x" + KeyGate.SEPARATOR + b"alpha y")
+    assert not gate.admits_text("beta", "gamma")
+    assert gate.admits_text("Beta gamma", "")
+    assert gate.admits_text("", "beta, gamma")
 
 
-def test_key_gate_without_usable_keys_admits_nothing() -> None:
-    assert not KeyGate([]).admits(b"alpha")
-    assert not KeyGate([]).admits_joined(" alpha ")
-    assert not KeyGate([" \u0436 "]).admits(b"anything at all")
+@ENGINES
+def test_key_gate_without_usable_keys_admits_nothing(prefilter: bool) -> None:
+    assert not KeyGate([], prefilter=prefilter).admits(b"alpha")
+    assert not KeyGate([], prefilter=prefilter).admits_joined(" alpha ")
+    assert KeyGate([], prefilter=prefilter).admits_text("alpha", "") is False
+    only_cyrillic = KeyGate([" \u0436 "], prefilter=prefilter)
+    assert not only_cyrillic.prefiltered
+    assert not only_cyrillic.admits(b"anything at all")
+    assert only_cyrillic.admits_text("anything", "at all") is False
 
 
-def test_key_gate_builds_for_thousands_of_keys() -> None:
+@ENGINES
+def test_key_gate_builds_for_thousands_of_keys(prefilter: bool) -> None:
     keys = [f" w{i:05d} x{i % 97} " for i in range(5000)] + [f" p{i:04d}" for i in range(2000)]
-    gate = KeyGate(keys)
-    assert gate.size == 7000
+    keys += [f" v{i:04d} of the y{i % 13} " for i in range(2000)]
+    gate = KeyGate(keys, prefilter=prefilter)
+    assert gate.prefiltered is prefilter
+    assert gate.size == 9000
     assert gate.admits(f"and w04999   x{4999 % 97} then".encode())
     assert gate.admits(b"p1999abc")
     assert not gate.admits(f"w04999 x{4998 % 97} p20".encode())
+    assert gate.admits_text("", f"V1999: of\nthe y{1999 % 13}")
+    assert gate.admits_text("", f"V1999: of\nthe{'  ' * 20}y{1999 % 13}")
+    assert not gate.admits_text("", f"V1999 of the y{1998 % 13}")
+    assert not gate.admits_text("v1999 of the", f"y{1999 % 13}")  # across the fields
 
 
 KEY_WORDS = ["alpha", "beta", "gam", "2024", "x"]
-TEXT_PIECES = [*KEY_WORDS, "Alphas", "BETA", " ", "  ", "-", ",", "\n", "\u2019", "\u00a3", "."]
+TEXT_PIECES = [
+    *KEY_WORDS, "Alphas", "BETA", " ", "  ", "-", ",", "\n", "\u2019", "\u00a3", ".", "-------",
+]
 
 
 @settings(max_examples=300, deadline=None)
 @given(
     keys=st.lists(
-        st.tuples(st.lists(st.sampled_from(KEY_WORDS), min_size=1, max_size=3), st.booleans()),
+        st.tuples(st.lists(st.sampled_from(KEY_WORDS), min_size=1, max_size=5), st.booleans()),
         max_size=5,
     ),
     pieces=st.lists(st.sampled_from(TEXT_PIECES), max_size=30),
 )
+@ENGINES
 def test_key_gate_equals_a_joined_search(
-    keys: list[tuple[list[str], bool]], pieces: list[str]
+    keys: list[tuple[list[str], bool]], pieces: list[str], prefilter: bool
 ) -> None:
     texts = [" " + " ".join(tokens) + ("" if prefix else " ") for tokens, prefix in keys]
     text = "".join(pieces)
     folded = fast_fold(text)
     assert folded is not None
     joined = FieldText(text).joined
-    assert KeyGate(texts).admits(folded) == any(key in joined for key in texts)
+    assert KeyGate(texts, prefilter=prefilter).admits(folded) == any(key in joined for key in texts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,7 +210,7 @@ def test_when_the_gate_is_built(load_text: LoadText, whens: list[object], gated:
 def test_without_the_gate_when_re2_refuses(
     load_text: LoadText, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ruleset_module, "GATE_MAX_MEM", 1 << 10)
+    monkeypatch.setattr(gate_module, "GATE_MAX_MEM", 1 << 10)
     ruleset = load_text(_rules({"any": ["Armenia", "Yerevan talks"]}))
     assert not ruleset.gated
     assert [m.rule_id for m in ruleset.evaluate(Article(id="a", title="", body="Armenia"))]
@@ -229,13 +265,27 @@ SEPARATORS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def property_rules(tmp_path_factory: pytest.TempPathFactory) -> RuleSet:
+def _load(paths: list[Path], prefilter: bool) -> RuleSet:
+    """Rules whose gate uses hyperscan, or RE2 alone as on a platform without it."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not prefilter:
+            patch.setattr(gate_module, "hyperscan", None)
+        ruleset = load_rules(paths)
+    assert ruleset.gate is not None
+    assert ruleset.gate.prefiltered is prefilter
+    return ruleset
+
+
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(True, id="hyperscan", marks=NO_HYPERSCAN), pytest.param(False, id="re2")],
+)
+def property_rules(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> RuleSet:
     path = tmp_path_factory.mktemp("gate") / "rules.yml"
     path.write_text(json.dumps(PROPERTY_RULES), encoding="utf-8")
-    ruleset = load_rules([path])
-    assert ruleset.gated
-    return ruleset
+    return _load([path], request.param)
 
 
 fields = st.lists(st.sampled_from(WORDS + SEPARATORS), max_size=40).map("".join)
@@ -306,12 +356,14 @@ def _generated_rules(articles: list[Article]) -> str:
     return json.dumps({"rules": rules})
 
 
-def test_corpus_gated_equals_ungated(corpus: list[Article], tmp_path: Path) -> None:
+@ENGINES
+def test_corpus_gated_equals_ungated(
+    corpus: list[Article], tmp_path: Path, prefilter: bool
+) -> None:
     path = tmp_path / "generated.yml"
     path.write_text(_generated_rules(corpus), encoding="utf-8")
     fired = 0
-    for ruleset in (load_rules([REPO / "rules"]), load_rules([path])):
-        assert ruleset.gated
+    for ruleset in (_load([REPO / "rules"], prefilter), _load([path], prefilter)):
         for article in corpus:
             gated = ruleset.evaluate(article)
             assert gated == ruleset.evaluate(article, gate=False), article.id

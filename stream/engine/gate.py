@@ -1,0 +1,266 @@
+"""The early-reject gate: whether any anchor key can occur in an article, before tokenizing.
+
+Most articles match no rule, and every rule needs a key of its anchor group, so a search for
+all anchor keys at once over the folded bytes (:func:`~stream.engine.text.fast_fold`) turns
+most of them away for the price of one byte pass and one search. The answer is exact: False
+only when no key occurs.
+
+Two engines give the same answers. A regex alternation, ``(?:^| )a +b(?: |$)`` per key, run
+by RE2, is the reference and the fallback. Where hyperscan is installed, a database of plain
+literals answers first, several times faster: its SIMD literal matcher slows down on the
+`` +`` loops between a phrase's tokens (and on logical combinations of common tokens) about as
+much as RE2 does, so the database holds only literals, over bytes padded with a space at
+each end:
+
+* a one-token key is the literal `` t `` (`` t`` for a prefix key): exactly "some token is t";
+* a two-token key is `` a`` + 1 to :data:`RUN_LIMIT` spaces + ``b `` (or ``b``), which is the
+  key itself whenever the run between its tokens is that short;
+* a longer phrase contributes one adjacent pair of its tokens the same way; the pair is
+  necessary, so when it occurs the phrase alone is checked with its own small RE2 regex;
+* a run of more spaces than :data:`RUN_LIMIT` anywhere (three articles in 2,225 of news) is
+  reported too, and RE2 answers for that article.
+
+One database and its scratch space per gate, reused by every scan and freed with the gate
+when a reload drops its rule set. A scan from a second thread while one is running (the
+scratch is in use) is answered by RE2 instead, so the gate is safe from any thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import re2
+
+from stream.engine.text import fast_fold, fast_fold_fields
+
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - a platform without hyperscan wheels
+    hyperscan = None  # type: ignore[assignment]
+
+__all__ = ["GATE_MAX_MEM", "RUN_LIMIT", "KeyGate", "build_gate", "prefilter_available"]
+
+# Folded fast-path fields hold only these tokens; a key with any other token cannot occur.
+_FAST_TOKEN = re.compile(r"[a-z0-9]+")
+# RE2 memory budget for a gate: thousands of keys fit; past it the gate is not built at all.
+GATE_MAX_MEM = 64 << 20
+# Space runs between two tokens that the prefilter spells out: folded news has runs of up to
+# four or five (a full stop, line breaks and a quote), rarely more (18 of 2,225 articles).
+RUN_LIMIT = 6
+# Keys of up to this many tokens are spelled out with every run (6 and 36 literals for two
+# and three tokens); longer phrases are found by one pair of tokens, then checked.
+_SPELLED_TOKENS = 3
+# What a prefilter literal found: proof that a key occurs, a long space run (ask RE2), or
+# from _FIRST_PHRASE on, a pair of one phrase's tokens (check that phrase).
+_PROVEN = 0
+_LONG_RUN = 1
+_FIRST_PHRASE = 2
+
+
+def prefilter_available() -> bool:
+    """Whether gates can use the hyperscan prefilter on this platform."""
+    return hyperscan is not None
+
+
+class KeyGate:
+    """Says whether any of some automaton keys may occur in a field, before a full scan.
+
+    Exact for fast-path text: the automaton finds " a b " in ``joined`` exactly when the
+    :func:`fast_fold` bytes hold the tokens a, b in a row, which the regex
+    ``(?:^| )a +b(?: |$)`` finds (a prefix key has no trailing space, so it stops without the
+    closing alternative). Several fields are searched in one call, joined by
+    :data:`SEPARATOR`, which no key can cross. A field that needed the Unicode tokenizer is
+    searched in its ``joined`` instead, for the keys as literal strings (:meth:`admits_joined`).
+
+    ``prefilter=False`` leaves hyperscan out, which the equivalence tests compare against.
+    """
+
+    SEPARATOR = b" \n "
+
+    def __init__(self, keys: Iterable[str], *, prefilter: bool = True) -> None:
+        unique = sorted(set(keys))
+        self.keys: tuple[str, ...] = tuple(unique)
+        fast = [key for key in unique if all(map(_FAST_TOKEN.fullmatch, key.split()))]
+        alternatives = sorted({_key_pattern(key) for key in fast})
+        self.size = len(alternatives)
+        options = re2.Options()
+        options.max_mem = GATE_MAX_MEM
+        options.log_errors = False
+        self._regex: re2._Regexp | None = None
+        self._literal: re2._Regexp | None = None
+        # Built directly, not through re2.compile: its module-wide cache would keep every
+        # gate of every reloaded rule set alive, DFA memory included.
+        if alternatives:
+            pattern = "(?:^| )(?:" + "|".join(alternatives) + ")"
+            self._regex = re2._Regexp(pattern.encode("ascii"), options)
+        if unique:
+            literals = b"|".join(re2.escape(key.encode("utf-8")) for key in unique)
+            self._literal = re2._Regexp(literals, options)
+        self._database: hyperscan.Database | None = None
+        self._kinds: tuple[int, ...] = ()
+        self._phrases: dict[int, _Phrase] = {}
+        if prefilter and fast and hyperscan is not None:
+            self._database, self._kinds, self._phrases = _prefilter(fast, options)
+
+    @property
+    def prefiltered(self) -> bool:
+        """Whether hyperscan answers first (False: RE2 alone, same answers, slower)."""
+        return self._database is not None
+
+    def admits(self, folded: bytes) -> bool:
+        """False only when none of the keys can occur in ``folded`` (fast-path bytes)."""
+        if self._database is not None:
+            return self._search(b" " + folded + b" ")
+        return self._regex is not None and self._regex.search(folded) is not None
+
+    def admits_text(self, title: str, body: str) -> bool | None:
+        """Whether a key may occur in title or body; None if either needs the Unicode path.
+
+        With the prefilter, both fields are folded in one pass
+        (:func:`~stream.engine.text.fast_fold_fields`). Without it, each field is folded and
+        RE2 searches them joined.
+        """
+        if self._database is None:
+            title_folded, body_folded = fast_fold(title), fast_fold(body)
+            if title_folded is None or body_folded is None:
+                return None
+            return self.admits(title_folded + self.SEPARATOR + body_folded)
+        padded = fast_fold_fields(title, body)
+        if padded is None:
+            title_folded, body_folded = fast_fold(title), fast_fold(body)
+            if title_folded is None or body_folded is None:
+                return None
+            padded = b" " + title_folded + self.SEPARATOR + body_folded + b" "
+        return self._search(padded)
+
+    def admits_joined(self, joined: str) -> bool:
+        """False only when none of the keys occurs in a :class:`FieldText` ``joined``."""
+        if self._literal is None:
+            return False
+        return self._literal.search(joined.encode("utf-8", "surrogatepass")) is not None
+
+    def _search(self, padded: bytes) -> bool:
+        """The prefilter's answer over folded bytes with a space at each end."""
+        assert self._database is not None and self._regex is not None
+        reports: list[tuple[int, int]] = []
+        try:
+            self._database.scan(padded, _report, context=reports)
+        except hyperscan.ScratchInUseError:  # another thread is scanning with this gate
+            return self._regex.search(padded) is not None
+        if not reports:
+            return False
+        found: dict[int, int] = {}
+        for literal, end in reports:
+            kind = self._kinds[literal]
+            found[kind] = min(end, found.get(kind, end))
+        if _PROVEN in found:
+            return True
+        if _LONG_RUN in found:
+            return self._regex.search(padded) is not None
+        return any(
+            phrase.regex.search(padded, max(0, end - phrase.span)) is not None
+            for phrase, end in ((self._phrases[kind], end) for kind, end in found.items())
+        )
+
+
+def build_gate(keys: Sequence[str | None], *, prefilter: bool = True) -> KeyGate | None:
+    """A gate for these automaton keys, or None when no exact one exists.
+
+    None for a ``re:`` key (a regex sees the original text, not tokens) or a key set too large
+    for RE2's memory budget.
+    """
+    texts = [key for key in keys if key is not None]
+    if len(texts) < len(keys):
+        return None
+    try:
+        return KeyGate(texts, prefilter=prefilter)
+    except re2.error:
+        return None
+
+
+def _key_pattern(key: str) -> str:
+    """The regex body of a fast-path key: its tokens with space runs between them."""
+    return " +".join(key.split()) + ("(?: |$)" if key.endswith(" ") else "")
+
+
+def _report(report: int, start: int, end: int, flags: int, reports: object) -> None:
+    """Collects report ids and where each literal first ended; returning None goes on."""
+    cast("list[tuple[int, int]]", reports).append((report, end))
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    """A phrase too long to spell out, checked once a pair of its tokens was found.
+
+    ``span`` bounds the bytes an occurrence takes when no space run exceeds RUN_LIMIT, so the
+    check starts that far before the end of the pair's first occurrence, not at byte 0.
+    """
+
+    regex: re2._Regexp
+    span: int
+
+
+def _prefilter(
+    keys: list[str], options: re2.Options
+) -> tuple[hyperscan.Database | None, tuple[int, ...], dict[int, _Phrase]]:
+    """The hyperscan database for fast-path keys, each literal's kind, and phrase checks.
+
+    A kind is _PROVEN, _LONG_RUN or the key of the phrase to check in the dict returned.
+    (None, (), {}) when hyperscan refuses the set, which leaves the gate to RE2 alone.
+    """
+    literals: list[bytes] = []
+    kinds: list[int] = []
+    phrases: dict[int, _Phrase] = {}
+    for key in keys:
+        tokens = key.split()
+        closed = key.endswith(" ")
+        if len(tokens) <= _SPELLED_TOKENS:
+            spelled = _spell(tokens, closed)
+            literals.extend(spelled)
+            kinds.extend([_PROVEN] * len(spelled))
+            continue
+        kind = _FIRST_PHRASE + len(phrases)
+        pattern = " " + " +".join(tokens) + (" " if closed else "")
+        span = len(pattern) + RUN_LIMIT * len(tokens)
+        phrases[kind] = _Phrase(re2._Regexp(pattern.encode("ascii"), options), span)
+        first = max(range(len(tokens) - 1), key=lambda i: _pair_rarity(tokens[i : i + 2]))
+        pair_closed = closed or first + 2 < len(tokens)
+        spelled = _spell(tokens[first : first + 2], pair_closed)
+        literals.extend(spelled)
+        kinds.extend([kind] * len(spelled))
+    if any(" " in key.strip() for key in keys):
+        literals.append(b" " * (RUN_LIMIT + 1))
+        kinds.append(_LONG_RUN)
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        # One id per literal: literals sharing an id compile in time quadratic in their number
+        # (25 s for 8,000), distinct ones in milliseconds. The id indexes ``kinds``.
+        database.compile(
+            expressions=literals,
+            ids=list(range(len(literals))),
+            flags=hyperscan.HS_FLAG_SINGLEMATCH,
+            literal=True,
+        )
+    except hyperscan.error:
+        return None, (), {}
+    return database, tuple(kinds), phrases
+
+
+def _spell(tokens: Sequence[str], closed: bool) -> list[bytes]:
+    """Every way ``tokens`` can stand in folded bytes with runs of at most RUN_LIMIT spaces."""
+    runs = itertools.product(range(1, RUN_LIMIT + 1), repeat=len(tokens) - 1)
+    tail = " " if closed else ""
+    return [
+        (" " + "".join(t + " " * r for t, r in zip(tokens, (*spaces, 0), strict=True)) + tail)
+        .encode("ascii")
+        for spaces in runs
+    ]
+
+
+def _pair_rarity(pair: Sequence[str]) -> tuple[int, int]:
+    """How rare two adjacent tokens look: by the shorter one ("of", "the"), then the length."""
+    return min(map(len, pair)), sum(map(len, pair))
