@@ -1,0 +1,258 @@
+"""The gate's hyperscan prefilter: the same answers as RE2, in every corner it takes.
+
+The prefilter spells keys out as literals with space runs up to RUN_LIMIT, finds longer
+phrases by one pair of their tokens, and hands long runs, busy scratch space and refused
+key sets back to RE2; each of those paths is driven here and compared with a plain search
+of the tokenizer's ``joined`` text.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import threading
+import weakref
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import stream.engine.gate as gate_module
+from stream.engine import load_rules
+from stream.engine.gate import RUN_LIMIT, KeyGate, prefilter_available
+from stream.engine.text import _NON_ASCII_WORDISH, FieldText, fast_fold, fast_fold_fields
+
+pytestmark = pytest.mark.skipif(
+    not prefilter_available(), reason="hyperscan is not installed on this platform"
+)
+
+
+def reference(keys: list[str], title: str, body: str) -> bool | None:
+    """What the gate must answer: does a key occur in either field's token text."""
+    if fast_fold(title) is None or fast_fold(body) is None:
+        return None
+    joined = (FieldText(title).joined, FieldText(body).joined)
+    return any(key in field for key in keys for field in joined)
+
+
+# ---------------------------------------------------------------------------------------------
+# Folding both fields in one pass
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("EU talks", "Costs \u00a35, \u201cquoted\u201d"),
+        ("", ""),
+        ("Caf\u00e9", "x"),  # a word character in the title: the Unicode path
+        ("x", "\u00aa"),  # a Latin-1 word character (feminine ordinal) in the body
+        ("lone \ud800", "surrogate"),
+        ("nul\x00inside", "x"),  # the field mark itself: folded apart by the caller
+    ],
+)
+def test_fast_fold_fields_table(title: str, body: str) -> None:
+    both = fast_fold_fields(title, body)
+    if "\x00" in title + body or fast_fold(title) is None or fast_fold(body) is None:
+        assert both is None
+    else:
+        assert_folds_apart(both, title, body)
+
+
+def assert_folds_apart(both: bytes | None, title: str, body: str) -> None:
+    """The tokens of each field, padded, on either side of the field mark.
+
+    Runs of spaces may differ in length (a character is one byte in a Latin-1 copy and up to
+    four in UTF-8, whichever the two fields together allow), never the tokens.
+    """
+    assert both is not None
+    assert both.startswith(b" ") and both.endswith(b" ") and both.count(b" \x00 ") == 1
+    title_part, body_part = both.split(b"\x00")
+    assert title_part.split() == (fast_fold(title) or b"").split()
+    assert body_part.split() == (fast_fold(body) or b"").split()
+
+
+latin1_text = st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(latin1_text)
+def test_latin1_fold_keeps_the_tokens_and_flags_word_characters(text: str) -> None:
+    folded = fast_fold(text)
+    word_character = _NON_ASCII_WORDISH.search(text) is not None
+    assert (folded is None) == word_character
+    if folded is not None:
+        assert folded.decode("ascii").split() == FieldText(text).tokens
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=latin1_text, body=st.text(max_size=40))
+def test_fast_fold_fields_equals_folding_apart(title: str, body: str) -> None:
+    both = fast_fold_fields(title, body)
+    if both is not None:
+        assert_folds_apart(both, title, body)
+    else:
+        assert "\x00" in title + body or fast_fold(title) is None or fast_fold(body) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Space runs, pairs and the hand-backs to RE2
+
+RUN = " " * RUN_LIMIT
+LONG = " " * (RUN_LIMIT + 1)
+KEYS = [" red fox ", " red fox den ", " the quick brown fox jumps ", " lazy do", " ox "]
+
+
+@pytest.mark.parametrize(
+    ("body", "admitted"),
+    [
+        ("a red fox", True),
+        (f"red{RUN}fox", True),  # spelled out
+        (f"red{LONG}fox", True),  # past the spelled runs: RE2 says so
+        (f"red{LONG}cat", False),  # a long run alone proves nothing
+        ("the  quick brown, fox: jumps", True),  # a phrase found by its pair, then checked
+        ("brown fox jumps", False),  # the pair without the rest of the phrase
+        (f"the quick{RUN}brown{RUN}fox{RUN}jumps", True),
+        (f"the quick brown{LONG}fox jumps", True),
+        ("lazy dogs", True),  # a prefix key
+        ("lazy  dogs", True),
+        ("lazydogs", False),
+        ("fox den", False),
+        ("box", False),
+    ],
+)
+@pytest.mark.parametrize("prefilter", [True, False], ids=["hyperscan", "re2"])
+def test_runs_pairs_and_prefixes(body: str, admitted: bool, prefilter: bool) -> None:
+    gate = KeyGate(KEYS, prefilter=prefilter)
+    assert gate.admits_text("Title", body) is admitted
+    assert gate.admits(fast_fold(body) or b"") is admitted
+    assert reference(KEYS, "Title", body) is admitted
+
+
+def test_a_phrase_after_an_early_stray_pair() -> None:
+    """The check starts near the pair's first occurrence, and still finds a later phrase."""
+    gate = KeyGate([" the quick brown fox jumps "])
+    filler = " ".join(f"word{i}" for i in range(400))
+    assert gate.admits_text("", f"fox jumps. {filler} the quick brown fox jumps")
+    assert not gate.admits_text("", f"fox jumps. {filler} the quick brown fox")
+    assert gate.admits_text("brown fox jumps", f"{filler} the quick brown fox jumps over")
+
+
+KEY_WORDS = ["red", "fox", "den", "the", "quick", "ox"]
+PIECES = [
+    *KEY_WORDS, "Red", "FOX", "foxes", " ", "  ", ", ", "\n", "-" * RUN_LIMIT, LONG,
+    "\u00a3", "\u2019", "\u00e9", "\x00",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    keys=st.lists(
+        st.tuples(st.lists(st.sampled_from(KEY_WORDS), min_size=1, max_size=5), st.booleans()),
+        min_size=1,
+        max_size=5,
+    ),
+    title=st.lists(st.sampled_from(PIECES), max_size=12).map("".join),
+    body=st.lists(st.sampled_from(PIECES), max_size=30).map("".join),
+)
+def test_admits_text_equals_a_joined_search(
+    keys: list[tuple[list[str], bool]], title: str, body: str
+) -> None:
+    texts = [" " + " ".join(tokens) + ("" if prefix else " ") for tokens, prefix in keys]
+    expected = reference(texts, title, body)
+    assert KeyGate(texts).admits_text(title, body) == expected
+    assert KeyGate(texts, prefilter=False).admits_text(title, body) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# Threads, refusals and reloads
+
+
+def test_a_busy_scratch_space_is_answered_by_re2() -> None:
+    """A scan started while the gate's scratch is in use (another thread) still answers."""
+    gate = KeyGate(KEYS)
+    assert gate._database is not None
+    answers: list[bool] = []
+
+    def inside(report: int, start: int, end: int, flags: int, context: object) -> None:
+        answers.append(gate.admits(b"a red  fox"))
+        answers.append(gate.admits(b"a red cat"))
+
+    gate._database.scan(b" red fox ", inside)
+    assert answers == [True, False]
+
+
+def test_threads_share_a_gate() -> None:
+    gate = KeyGate(KEYS)
+    bodies = [f"{'word ' * (i % 50)}{'red fox' if i % 3 else 'red cat'}" for i in range(300)]
+    expected = [reference(KEYS, "", body) for body in bodies]
+    results: dict[int, list[bool | None]] = {}
+
+    def work(slot: int) -> None:
+        results[slot] = [gate.admits_text("", body) for body in bodies for _ in range(5)][::5]
+
+    threads = [threading.Thread(target=work, args=(slot,)) for slot in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(not thread.is_alive() for thread in threads)
+    assert results == {slot: expected for slot in range(4)}
+
+
+class _RefusingDatabase:
+    """Stands in for a key set hyperscan cannot compile (its size, a platform limit)."""
+
+    def __init__(self, mode: int) -> None:
+        self.mode = mode
+
+    def compile(self, **_: object) -> None:
+        raise gate_module.hyperscan.CompilerError("refused")
+
+
+def test_a_refused_key_set_falls_back_to_re2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gate_module.hyperscan, "Database", _RefusingDatabase)
+    gate = KeyGate(KEYS)
+    assert not gate.prefiltered
+    assert gate.admits_text("", "red  fox") is True
+    assert gate.admits_text("", "red cat") is False
+
+
+def test_a_dropped_rule_set_frees_its_gate(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yml"
+    rules = [{"id": "r", "name": "R", "when": {"any": ["Armenia", "Yerevan talks"]}}]
+    path.write_text(json.dumps({"rules": rules}), encoding="utf-8")
+    ruleset = load_rules([path])
+    assert ruleset.gate is not None and ruleset.gate.prefiltered
+    gate = weakref.ref(ruleset.gate)
+    del ruleset
+    gc.collect()
+    assert gate() is None
+
+
+STATM = Path("/proc/self/statm")
+
+
+@pytest.mark.skipif(not STATM.exists(), reason="needs /proc/self/statm (Linux) to read RSS")
+def test_rebuilt_gates_do_not_pile_up() -> None:
+    """Each gate's database and scratch are freed with it: RSS stops growing over rebuilds.
+
+    A leak of the database alone would add a quarter of a gate's size a dozen times over.
+    """
+    keys = [f" w{i:05d} x{i % 97} " for i in range(1000)]
+
+    def rss() -> int:
+        return int(STATM.read_text().split()[1]) * 4096
+
+    database = KeyGate(keys)._database
+    assert database is not None
+    per_gate = database.size()
+    del database
+    for _ in range(10):  # allocator pools settle first
+        assert KeyGate(keys).prefiltered
+    gc.collect()
+    before = rss()
+    for _ in range(48):
+        assert KeyGate(keys).prefiltered
+    gc.collect()
+    assert rss() - before < 4 * per_gate, (rss() - before, per_gate)
