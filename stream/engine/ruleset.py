@@ -10,11 +10,12 @@ words over prefixes), since every article with an anchor key pays for tokenizing
 scan.
 
 Before that, an exact early reject: every rule needs a key of its anchor group, so when a
-:class:`KeyGate` over all anchor keys finds none in the article's
-folded bytes, no rule can fire and the article costs two byte passes and one RE2 search, with
-no token list or automaton scan. A field with non-ASCII word characters is tokenized first and
-gated on its tokens. The gate is built per rule set (so a reload rebuilds it) and is left out
-when a rule has no anchor, an anchor is ``re:``, or RE2 refuses the key set.
+:class:`~stream.engine.gate.KeyGate` over all anchor keys finds none in the article's folded
+bytes, no rule can fire and the article costs one byte pass and one literal scan (hyperscan;
+RE2 where it is missing), with no token list or automaton scan. A field with non-ASCII word
+characters is tokenized first and gated on its tokens. The gate is built per rule set (so a
+reload rebuilds it, and dropping the rule set frees it) and is left out when a rule has no
+anchor, an anchor is ``re:``, or RE2 refuses the key set.
 """
 
 from __future__ import annotations
