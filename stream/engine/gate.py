@@ -9,15 +9,15 @@ Two engines give the same answers. A regex alternation, ``(?:^| )a +b(?: |$)`` p
 by RE2, is the reference and the fallback. Where hyperscan is installed, a database of plain
 literals answers first, several times faster: its SIMD literal matcher slows down on the
 `` +`` loops between a phrase's tokens (and on logical combinations of common tokens) about as
-much as RE2 does, so the database holds only literals, over bytes padded with a space at
-each end:
+much as RE2 does, so the database holds only literals, over the folded bytes of title and body
+padded with a space at each end and split by a NUL byte, which no literal holds:
 
 * a one-token key is the literal `` t `` (`` t`` for a prefix key): exactly "some token is t";
-* a two-token key is `` a`` + 1 to :data:`RUN_LIMIT` spaces + ``b `` (or ``b``), which is the
-  key itself whenever the run between its tokens is that short;
+* a key of two or three tokens is spelled with every run of 1 to :data:`RUN_LIMIT` spaces
+  between its tokens, which is the key itself whenever its runs are that short;
 * a longer phrase contributes one adjacent pair of its tokens the same way; the pair is
   necessary, so when it occurs the phrase alone is checked with its own small RE2 regex;
-* a run of more spaces than :data:`RUN_LIMIT` anywhere (three articles in 2,225 of news) is
+* a run of more spaces than :data:`RUN_LIMIT` anywhere (18 of 2,225 news articles) is
   reported too, and RE2 answers for that article.
 
 One database and its scratch space per gate, reused by every scan and freed with the gate

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gc
 import json
+import subprocess
+import sys
 import threading
 import weakref
 from pathlib import Path
@@ -231,6 +233,26 @@ def test_a_dropped_rule_set_frees_its_gate(tmp_path: Path) -> None:
 
 
 STATM = Path("/proc/self/statm")
+# Run in a fresh interpreter, so that no other test's threads or caches move its RSS.
+REBUILDS = """
+import gc, json, sys
+from pathlib import Path
+from stream.engine.gate import KeyGate
+
+def rss():
+    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096
+
+keys = [f" w{i:05d} x{i % 97} " for i in range(1000)]
+per_gate = KeyGate(keys)._database.size()
+for _ in range(10):  # allocator pools settle first
+    assert KeyGate(keys).prefiltered
+gc.collect()
+before = rss()
+for _ in range(48):
+    assert KeyGate(keys).prefiltered
+gc.collect()
+print(json.dumps({"growth": rss() - before, "per_gate": per_gate}))
+"""
 
 
 @pytest.mark.skipif(not STATM.exists(), reason="needs /proc/self/statm (Linux) to read RSS")
@@ -239,20 +261,13 @@ def test_rebuilt_gates_do_not_pile_up() -> None:
 
     A leak of the database alone would add a quarter of a gate's size a dozen times over.
     """
-    keys = [f" w{i:05d} x{i % 97} " for i in range(1000)]
-
-    def rss() -> int:
-        return int(STATM.read_text().split()[1]) * 4096
-
-    database = KeyGate(keys)._database
-    assert database is not None
-    per_gate = database.size()
-    del database
-    for _ in range(10):  # allocator pools settle first
-        assert KeyGate(keys).prefiltered
-    gc.collect()
-    before = rss()
-    for _ in range(48):
-        assert KeyGate(keys).prefiltered
-    gc.collect()
-    assert rss() - before < 4 * per_gate, (rss() - before, per_gate)
+    done = subprocess.run(
+        [sys.executable, "-c", REBUILDS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    measured = json.loads(done.stdout)
+    assert measured["growth"] < 4 * measured["per_gate"], measured
