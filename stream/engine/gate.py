@@ -42,7 +42,15 @@ try:
 except ImportError:  # pragma: no cover - a platform without hyperscan wheels
     hyperscan = None  # type: ignore[assignment]
 
-__all__ = ["GATE_MAX_MEM", "RUN_LIMIT", "KeyGate", "build_gate", "prefilter_available"]
+__all__ = [
+    "GATE_MAX_MEM",
+    "RUN_LIMIT",
+    "KeyGate",
+    "KeyPresence",
+    "build_gate",
+    "build_presence",
+    "prefilter_available",
+]
 
 # Folded fast-path fields hold only these tokens; a key with any other token cannot occur.
 _FAST_TOKEN = re.compile(r"[a-z0-9]+")
@@ -59,6 +67,8 @@ _SPELLED_TOKENS = 3
 _PROVEN = 0
 _LONG_RUN = 1
 _FIRST_PHRASE = 2
+# KeyPresence's kind for a long space run; automaton keys are numbered from 0.
+_LONG_RUN_KEY = -1
 
 
 def prefilter_available() -> bool:
@@ -119,24 +129,30 @@ class KeyGate:
         return self._regex is not None and self._regex.search(folded) is not None
 
     def admits_text(self, title: str, body: str) -> bool | None:
-        """Whether a key may occur in title or body; None if either needs the Unicode path.
+        """Whether a key may occur in title or body; None if either needs the Unicode path."""
+        padded = self.fold(title, body)
+        return None if padded is None else self.admits_padded(padded)
 
-        With the prefilter, both fields are folded in one pass
-        (:func:`~stream.engine.text.fast_fold_fields`). Without it, each field is folded and
-        RE2 searches them joined.
+    def fold(self, title: str, body: str) -> bytes | None:
+        """Both fields' folded bytes, padded, apart; None if either needs the Unicode path.
+
+        With the prefilter, both are folded in one pass
+        (:func:`~stream.engine.text.fast_fold_fields`), split by a NUL byte; without it (or
+        when a field holds a NUL) each is folded and they are joined by :data:`SEPARATOR`.
         """
-        if self._database is None:
-            title_folded, body_folded = fast_fold(title), fast_fold(body)
-            if title_folded is None or body_folded is None:
-                return None
-            return self.admits(title_folded + self.SEPARATOR + body_folded)
-        padded = fast_fold_fields(title, body)
+        padded = fast_fold_fields(title, body) if self._database is not None else None
         if padded is None:
             title_folded, body_folded = fast_fold(title), fast_fold(body)
             if title_folded is None or body_folded is None:
                 return None
             padded = b" " + title_folded + self.SEPARATOR + body_folded + b" "
-        return self._search(padded)
+        return padded
+
+    def admits_padded(self, padded: bytes) -> bool:
+        """:meth:`admits` for the bytes :meth:`fold` returns."""
+        if self._database is not None:
+            return self._search(padded)
+        return self._regex is not None and self._regex.search(padded) is not None
 
     def admits_joined(self, joined: str) -> bool:
         """False only when none of the keys occurs in a :class:`FieldText` ``joined``."""
@@ -162,6 +178,80 @@ class KeyGate:
             phrase.regex.search(padded, max(0, end - phrase.span)) is not None
             for phrase, end in ((self._phrases[kind], end) for kind, end in found.items())
         )
+
+
+class KeyPresence:
+    """Which automaton keys may occur in :meth:`KeyGate.fold` bytes: a superset, in one scan.
+
+    Once the gate admits an article, it still takes the tokenizer and the automaton (about
+    100 µs) to learn that most admitted articles lack some other key every candidate rule
+    requires. The same literals as the gate's, for every required key, answer that first:
+    keys of up to three tokens exactly, a longer phrase whenever a pair of its tokens occurs,
+    every phrase when a long space run does, and keys that cannot be spelled (``re:`` terms,
+    non-ASCII tokens) always. None of it needs RE2, so it is built only with hyperscan.
+    """
+
+    def __init__(self, keys: dict[int, str | None]) -> None:
+        literals: list[bytes] = []
+        self._kinds: list[int] = []
+        always = set()
+        phrases = set()
+        for key, text in keys.items():
+            tokens = [] if text is None else text.split()
+            if text is None or not all(map(_FAST_TOKEN.fullmatch, tokens)):
+                always.add(key)
+                continue
+            if len(tokens) > 1:
+                phrases.add(key)
+            closed = text.endswith(" ")
+            if len(tokens) <= _SPELLED_TOKENS:
+                spelled = _spell(tokens, closed)
+            else:
+                first = max(range(len(tokens) - 1), key=lambda i: _pair_rarity(tokens[i : i + 2]))
+                spelled = _spell(tokens[first : first + 2], closed or first + 2 < len(tokens))
+            literals.extend(spelled)
+            self._kinds.extend([key] * len(spelled))
+        self.always = frozenset(always)
+        self._phrases = frozenset(phrases)
+        if phrases:
+            literals.append(b" " * (RUN_LIMIT + 1))
+            self._kinds.append(_LONG_RUN_KEY)
+        self._database: hyperscan.Database | None = None
+        if literals:
+            database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            database.compile(
+                expressions=literals, flags=hyperscan.HS_FLAG_SINGLEMATCH, literal=True
+            )
+            self._database = database
+        kinds = self._kinds
+
+        def on_match(literal: int, start: int, end: int, flags: int, found: object) -> None:
+            cast("set[int]", found).add(kinds[literal])
+
+        self._on_match = on_match
+
+    def present(self, padded: bytes) -> set[int] | None:
+        """Every key that may occur (a superset); None if the scratch is busy right now."""
+        found = set(self.always)
+        if self._database is None:
+            return found
+        try:
+            self._database.scan(padded, self._on_match, context=found)
+        except hyperscan.ScratchInUseError:
+            return None
+        if _LONG_RUN_KEY in found:
+            found |= self._phrases
+        return found
+
+
+def build_presence(keys: dict[int, str | None]) -> KeyPresence | None:
+    """A presence screen for these automaton keys, or None without hyperscan or if refused."""
+    if hyperscan is None:
+        return None
+    try:
+        return KeyPresence(keys)
+    except hyperscan.error:
+        return None
 
 
 def build_gate(keys: Sequence[str | None], *, prefilter: bool = True) -> KeyGate | None:

@@ -15,7 +15,10 @@ bytes, no rule can fire and the article costs one byte pass and one literal scan
 RE2 where it is missing), with no token list or automaton scan. A field with non-ASCII word
 characters is tokenized first and gated on its tokens. The gate is built per rule set (so a
 reload rebuilds it, and dropping the rule set frees it) and is left out when a rule has no
-anchor, an anchor is ``re:``, or RE2 refuses the key set.
+anchor, an anchor is ``re:``, or RE2 refuses the key set. An article the gate admits then
+meets a :class:`~stream.engine.gate.KeyPresence` screen (with hyperscan): the same literal
+scan over every required key says whether any candidate rule has a key of each required
+group, which most admitted articles fail, before they are tokenized.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from datetime import date
 
 from stream.engine.compiler import Group, Matcher, NearNode, Node, TermTable
 from stream.engine.evaluate import CompiledRule, match_rule
-from stream.engine.gate import GATE_MAX_MEM, KeyGate, build_gate
+from stream.engine.gate import GATE_MAX_MEM, KeyGate, KeyPresence, build_gate, build_presence
 from stream.engine.schema import Example, ExpectSpec
 from stream.engine.text import FieldText, fast_fold
 from stream.models import Article, Match, RulePolicy
@@ -118,8 +121,18 @@ class RuleSet:
                 self._trigger.setdefault(key, []).append(position)
         self._trigger_keys = frozenset(self._trigger)
         self._gate: KeyGate | None = None
+        self._presence: KeyPresence | None = None
         if not self._always:
             self._gate = build_gate([key_text(key) for key in sorted(self._trigger_keys)])
+        if self._gate is not None and self._gate.prefiltered:
+            required_keys = {
+                key
+                for position, groups in enumerate(self._required_keys)
+                if self.rules[position].enabled
+                for group in groups
+                for key in group
+            }
+            self._presence = build_presence({key: key_text(key) for key in sorted(required_keys)})
 
     @property
     def gate(self) -> KeyGate | None:
@@ -159,10 +172,13 @@ class RuleSet:
         what the equivalence tests check.
         """
         key_gate = self._gate if gate else None
-        admitted = None if key_gate is None else key_gate.admits_text(article.title, article.body)
-        if admitted is False:
-            return []
-        if admitted or key_gate is None:
+        padded = None if key_gate is None else key_gate.fold(article.title, article.body)
+        if padded is not None:
+            assert key_gate is not None
+            if not key_gate.admits_padded(padded) or not self._may_fire(padded):
+                return []
+            fields = [FieldText(article.title), FieldText(article.body)]
+        elif key_gate is None:
             fields = [FieldText(article.title), FieldText(article.body)]
         else:
             # A field with non-ASCII word characters is tokenized first, then gated.
@@ -210,6 +226,23 @@ class RuleSet:
             if match is not None:
                 matches.append(match)
         return matches
+
+    def _may_fire(self, padded: bytes) -> bool:
+        """The prescan's first rule check, on the keys the presence screen says may occur.
+
+        Those are a superset of the automaton's, so False means no rule survives that check.
+        """
+        present = None if self._presence is None else self._presence.present(padded)
+        if present is None:
+            return True
+        required = self._required_keys
+        lacks = present.isdisjoint
+        trigger = self._trigger
+        return any(
+            not any(map(lacks, required[position]))
+            for key in present & self._trigger_keys
+            for position in trigger[key]
+        )
 
     def evaluate_rule(self, rule_id: str, article: Article) -> Match | None:
         """Evaluate a single rule (enabled or not), e.g. for its inline examples."""

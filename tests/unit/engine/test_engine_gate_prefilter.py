@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import stream.engine.gate as gate_module
 from stream.engine import load_rules
-from stream.engine.gate import RUN_LIMIT, KeyGate, prefilter_available
+from stream.engine.gate import RUN_LIMIT, KeyGate, build_presence, prefilter_available
 from stream.engine.text import _NON_ASCII_WORDISH, FieldText, fast_fold, fast_fold_fields
 
 pytestmark = pytest.mark.skipif(
@@ -271,3 +271,55 @@ def test_rebuilt_gates_do_not_pile_up() -> None:
     )
     measured = json.loads(done.stdout)
     assert measured["growth"] < 4 * measured["per_gate"], measured
+
+
+# ---------------------------------------------------------------------------------------------
+# KeyPresence: the keys that may occur, a superset of the automaton's, exact for short keys
+
+PRESENCE_KEYS = {
+    0: " red ", 1: " red fox ", 2: " the quick brown fox jumps ", 3: " qu", 4: None,
+    5: " \u0436 ", 6: " fox den ",
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    title=st.lists(st.sampled_from(PIECES), max_size=12).map("".join),
+    body=st.lists(st.sampled_from([*PIECES, "brown", "jumps"]), max_size=30).map("".join),
+)
+def test_presence_holds_every_key_that_occurs(title: str, body: str) -> None:
+    presence = build_presence(PRESENCE_KEYS)
+    assert presence is not None
+    padded = KeyGate([" red "]).fold(title, body)
+    if padded is None:
+        return  # the Unicode path never asks
+    found = presence.present(padded)
+    assert found is not None
+    joined = (FieldText(title).joined, FieldText(body).joined)
+    occurring = {
+        key for key, text in PRESENCE_KEYS.items()
+        if text is not None and any(text in field for field in joined)
+    }
+    assert occurring | {4, 5} <= found  # a re: key and a non-ASCII one are always there
+    if LONG.encode() not in padded:  # (a multi-byte character folds to a run of spaces)
+        assert found & {0, 1, 3, 6} == occurring & {0, 1, 3, 6}  # spelled keys: exact
+
+
+def test_presence_with_a_busy_scratch_says_it_cannot_tell() -> None:
+    presence = build_presence(PRESENCE_KEYS)
+    assert presence is not None and presence._database is not None
+    inner: list[set[int] | None] = []
+
+    def inside(report: int, start: int, end: int, flags: int, context: object) -> None:
+        inner.append(presence.present(b" red fox "))
+
+    presence._database.scan(b" red ", inside)
+    assert inner == [None]
+    assert presence.present(b" red fox ") == {0, 1, 4, 5}
+
+
+def test_presence_is_left_out_when_hyperscan_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gate_module.hyperscan, "Database", _RefusingDatabase)
+    assert build_presence(PRESENCE_KEYS) is None
+    monkeypatch.setattr(gate_module, "hyperscan", None)
+    assert build_presence(PRESENCE_KEYS) is None
