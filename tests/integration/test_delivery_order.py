@@ -10,7 +10,6 @@ partition still points at the stalled alert. A worker started after a SIGKILL de
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +109,17 @@ async def test_commit_never_passes_an_alert_still_in_delivery(
                 assert stuck_id not in stalled.ids()
             finally:
                 doomed.kill()
+            assert _committed(broker.bootstrap, group, alerts) in (None, 0), "commit at the kill"
 
             stalled.hold = None  # the endpoint recovers; the dead worker's request stays stuck
             successor = WorkerProcess(broker.bootstrap, tmp_path, env)
             await asyncio.to_thread(successor.start, 180.0)
             try:
-                await stalled.wait_for(lambda: stuck_id in stalled.ids(), timeout=180)
+                try:
+                    await stalled.wait_for(lambda: stuck_id in stalled.ids(), timeout=180)
+                except TimeoutError:
+                    raise AssertionError(f"{stuck_id} never redelivered\n"
+                                         f"{successor.log_tail(80)}") from None
                 assert stalled.ids() == [stuck_id]
             finally:
                 assert await asyncio.to_thread(successor.stop) == 0, successor.log_tail()
