@@ -84,9 +84,12 @@ async def rewind_to_committed(
     ``seek_to_committed`` does.
     """
     committed: Mapping[aiokafka.TopicPartition, int | None] = await consumer.seek_to_committed()
+    # Checked with no await before the seek: a rebalance may have taken some partitions away
+    # while the committed offsets were fetched.
+    assigned = consumer.assignment()
     never = [
         tp for tp, offset in committed.items()
-        if (offset is None or offset <= 0) and tp.topic not in keep
+        if (offset is None or offset <= 0) and tp.topic not in keep and tp in assigned
     ]
     if never:
         await consumer.seek_to_beginning(*never)
