@@ -198,7 +198,10 @@ def steady_rate(samples: list[tuple[float, list[float]]], count: int) -> dict[st
 
 
 def _consumed(worker: WorkerProcess) -> float:
-    status, body = worker.get("/metrics")
+    try:
+        status, body = worker.get("/metrics")
+    except OSError as exc:
+        raise RuntimeError(f"a worker stopped answering ({exc}):\n{worker.log_tail(60)}") from exc
     if status != 200:
         return 0.0
     return parse(body.decode()).value("newsalert_articles_consumed_total") or 0.0
