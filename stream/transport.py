@@ -8,21 +8,12 @@ latency, and a worker that was idle starts a burst late by up to the same amount
 answers as soon as a record arrives, so there the wait only sets how often an idle consumer
 asks again.
 
-It also mends one gap in how Faust rewinds. Records fetched while Faust's flow is stopped
-(during a rebalance or table recovery) are dropped, and Faust then seeks every partition back
-to its committed offset to read them again. aiokafka's ``seek_to_committed`` leaves a
-partition alone when the group never committed there, so those records were lost for good on
-a partition no worker had committed yet: the first alerts after a crash, for instance. Such a
-partition is rewound to its beginning here, which is what the worker's ``earliest`` reset
-means.
-
 The transport is selected by assigning it to ``app.transport`` before anything uses it (see
 ``stream.app.create_app``); Faust then builds its consumer thread from the classes below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -31,14 +22,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from stream.errors import NewsalertError
 
-__all__ = [
-    "FetchTuning",
-    "TransportError",
-    "TunedTransport",
-    "apply_tuning",
-    "install_transport",
-    "rewind_to_committed",
-]
+__all__ = ["FetchTuning", "TransportError", "TunedTransport", "apply_tuning", "install_transport"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,28 +58,6 @@ def apply_tuning(consumer: aiokafka.AIOKafkaConsumer, tuning: FetchTuning) -> No
         setattr(consumer, attribute, getattr(tuning, field))
 
 
-async def rewind_to_committed(
-    consumer: aiokafka.AIOKafkaConsumer, keep: Collection[str] = ()
-) -> Mapping[aiokafka.TopicPartition, int | None]:
-    """Seek every assigned partition to its committed offset, or to its beginning if none.
-
-    Partitions of the topics in ``keep`` without a committed offset stay where they are (Faust
-    positions its changelog partitions itself). Returns the committed offsets, as aiokafka's
-    ``seek_to_committed`` does.
-    """
-    committed: Mapping[aiokafka.TopicPartition, int | None] = await consumer.seek_to_committed()
-    # Checked with no await before the seek: a rebalance may have taken some partitions away
-    # while the committed offsets were fetched.
-    assigned = consumer.assignment()
-    never = [
-        tp for tp, offset in committed.items()
-        if (offset is None or offset <= 0) and tp.topic not in keep and tp in assigned
-    ]
-    if never:
-        await consumer.seek_to_beginning(*never)
-    return committed
-
-
 class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     """Faust's consumer thread, with the fetch settings of its transport applied."""
 
@@ -103,13 +65,6 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer = super()._create_worker_consumer(transport)
         apply_tuning(consumer, transport.fetch_tuning)
         return consumer
-
-    async def seek_to_committed(self) -> Mapping[Any, int]:
-        changelogs = set(self.app.tables.changelog_topics)
-        committed: Mapping[Any, int] = await self.call_thread(
-            rewind_to_committed, self._ensure_consumer(), changelogs
-        )
-        return committed
 
 
 class _Consumer(faust_aiokafka.Consumer):
