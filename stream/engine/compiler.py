@@ -184,6 +184,13 @@ class Matcher:
             regex_set.Compile()
             self._set = regex_set
 
+    def key_terms(self, key: int) -> list[tuple[int, bool]]:
+        """The terms behind ``key``, each flagged True when tokens follow the key ("walk* out":
+        the key " walk" proves only that the term *may* occur)."""
+        if key >= self._regex_key_base:
+            return [(self._regexes[key - self._regex_key_base][0], False)]
+        return [(entry.term, bool(entry.rest)) for entry in self._entries[key]]
+
     def key_text(self, key: int) -> str | None:
         """The automaton key (" a b " or " pre"), or None for a ``re:`` key."""
         return None if key >= self._regex_key_base else self._key_texts[key]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -47,8 +47,10 @@ __all__ = [
     "RUN_LIMIT",
     "KeyGate",
     "KeyPresence",
+    "TailScreen",
     "build_gate",
     "build_presence",
+    "build_tails",
     "prefilter_available",
 ]
 
@@ -216,32 +218,93 @@ class KeyPresence:
         if phrases:
             literals.append(b" " * (RUN_LIMIT + 1))
             self._kinds.append(_LONG_RUN_KEY)
-        self._database: hyperscan.Database | None = None
-        if literals:
-            database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            database.compile(
-                expressions=literals, flags=hyperscan.HS_FLAG_SINGLEMATCH, literal=True
-            )
-            self._database = database
-        kinds = self._kinds
-
-        def on_match(literal: int, start: int, end: int, flags: int, found: object) -> None:
-            cast("set[int]", found).add(kinds[literal])
-
-        self._on_match = on_match
+        self._labels = _LabelScan(literals, self._kinds, literal=True)
 
     def present(self, padded: bytes) -> set[int] | None:
         """Every key that may occur (a superset); None if the scratch is busy right now."""
-        found = set(self.always)
-        if self._database is None:
-            return found
-        try:
-            self._database.scan(padded, self._on_match, context=found)
-        except hyperscan.ScratchInUseError:
+        found = self._labels.scan(padded, self.always)
+        if found is None:
             return None
         if _LONG_RUN_KEY in found:
             found |= self._phrases
         return found
+
+
+class TailScreen:
+    """Which terms going on after a prefix ("walk* out", keyed " walk") occur in
+    :meth:`KeyGate.fold` bytes: exact, in one hyperscan scan of one regex per term.
+
+    The presence screen can say only that " walk" may occur; most admitted articles that
+    still cannot fire hold such a key without its tail ("walked in", not "walked out"), and
+    learning that from the bytes costs a few microseconds, where the tokenizer and the
+    automaton cost about 100. A term with a token that cannot be spelled in folded bytes is
+    always reported (a superset is all a screen needs).
+    """
+
+    def __init__(self, terms: Mapping[int, Sequence[tuple[str, bool]]]) -> None:
+        patterns: list[bytes] = []
+        self._ids: list[int] = []
+        always: set[int] = set()
+        for term, parts in terms.items():
+            if not parts or not all(_FAST_TOKEN.fullmatch(token) for token, _ in parts):
+                always.add(term)
+                continue
+            last = len(parts) - 1
+            pattern = " " + " +".join(
+                token + ("[a-z0-9]*" if prefix and i < last else "")
+                for i, (token, prefix) in enumerate(parts)
+            ) + ("" if parts[last][1] else " ")
+            patterns.append(pattern.encode("ascii"))
+            self._ids.append(term)
+        self.always = frozenset(always)
+        self._labels = _LabelScan(patterns, self._ids, literal=False)
+
+    def occurring(self, padded: bytes) -> set[int] | None:
+        """The terms that occur in ``padded`` (a superset); None if the scratch is busy."""
+        return self._labels.scan(padded, self.always)
+
+
+class _LabelScan:
+    """One hyperscan database whose matches collect their expressions' labels into a set.
+
+    Each expression reports once per scan (SINGLEMATCH); the scan answers None when another
+    thread holds the database's scratch space, so that the caller can say it cannot tell.
+    """
+
+    def __init__(self, expressions: list[bytes], labels: list[int], *, literal: bool) -> None:
+        self.database: hyperscan.Database | None = None
+        if expressions:
+            database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            database.compile(
+                expressions=expressions, flags=hyperscan.HS_FLAG_SINGLEMATCH, literal=literal
+            )
+            self.database = database
+
+        def on_match(expression: int, start: int, end: int, flags: int, found: object) -> None:
+            cast("set[int]", found).add(labels[expression])
+
+        self._on_match = on_match
+
+    def scan(self, padded: bytes, start: frozenset[int]) -> set[int] | None:
+        """``start`` and the labels of every expression found in ``padded``, or None."""
+        found = set(start)
+        if self.database is None:
+            return found
+        try:
+            self.database.scan(padded, self._on_match, context=found)
+        except hyperscan.ScratchInUseError:
+            return None
+        return found
+
+
+def build_tails(terms: Mapping[int, Sequence[tuple[str, bool]]]) -> TailScreen | None:
+    """A tail screen for these terms, or None without hyperscan, terms, or if refused."""
+    if hyperscan is None or not terms:
+        return None
+    try:
+        return TailScreen(terms)
+    except hyperscan.error:
+        return None
 
 
 def build_presence(keys: dict[int, str | None]) -> KeyPresence | None:

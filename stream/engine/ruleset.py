@@ -18,7 +18,9 @@ reload rebuilds it, and dropping the rule set frees it) and is left out when a r
 anchor, an anchor is ``re:``, or RE2 refuses the key set. An article the gate admits then
 meets a :class:`~stream.engine.gate.KeyPresence` screen (with hyperscan): the same literal
 scan over every required key says whether any candidate rule has a key of each required
-group, which most admitted articles fail, before they are tokenized.
+group, which most admitted articles fail, before they are tokenized. A phrase that goes on
+after a prefix ("walk* out") counts only when a :class:`~stream.engine.gate.TailScreen` finds
+it whole, since its key (" walk") alone is common.
 """
 
 from __future__ import annotations
@@ -29,7 +31,15 @@ from datetime import date
 
 from stream.engine.compiler import Group, Matcher, NearNode, Node, TermTable
 from stream.engine.evaluate import CompiledRule, match_rule
-from stream.engine.gate import GATE_MAX_MEM, KeyGate, KeyPresence, build_gate, build_presence
+from stream.engine.gate import (
+    GATE_MAX_MEM,
+    KeyGate,
+    KeyPresence,
+    TailScreen,
+    build_gate,
+    build_presence,
+    build_tails,
+)
 from stream.engine.schema import Example, ExpectSpec
 from stream.engine.text import FieldText, fast_fold
 from stream.models import Article, Match, RulePolicy
@@ -133,6 +143,19 @@ class RuleSet:
                 for key in group
             }
             self._presence = build_presence({key: key_text(key) for key in sorted(required_keys)})
+        # Terms behind each required key, and an exact check for those with a tail, so that
+        # the screen can drop rules whose keys occur but whose phrases do not.
+        self._key_terms: dict[int, list[tuple[int, bool]]] = {}
+        self._tails: TailScreen | None = None
+        if self._presence is not None:
+            self._key_terms = {key: self._matcher.key_terms(key) for key in required_keys}
+            tailed = {
+                term: self._terms[term].parts
+                for terms in self._key_terms.values()
+                for term, has_tail in terms
+                if has_tail
+            }
+            self._tails = build_tails(tailed)
 
     @property
     def gate(self) -> KeyGate | None:
@@ -228,9 +251,11 @@ class RuleSet:
         return matches
 
     def _may_fire(self, padded: bytes) -> bool:
-        """The prescan's first rule check, on the keys the presence screen says may occur.
+        """The prescan's rule checks, on what the presence screen says may occur.
 
-        Those are a superset of the automaton's, so False means no rule survives that check.
+        First on keys (a superset of the automaton's), then on terms: a key's terms count as
+        occurring, except that a phrase going on after a prefix key is looked for whole. So
+        False means no rule survives the prescan's checks.
         """
         present = None if self._presence is None else self._presence.present(padded)
         if present is None:
@@ -238,10 +263,33 @@ class RuleSet:
         required = self._required_keys
         lacks = present.isdisjoint
         trigger = self._trigger
-        return any(
-            not any(map(lacks, required[position]))
+        survivors = {
+            position
             for key in present & self._trigger_keys
             for position in trigger[key]
+            if not any(map(lacks, required[position]))
+        }
+        tails = self._tails
+        if not survivors or tails is None:
+            return bool(survivors)
+        keys = present & self._key_terms.keys()
+        occurring: set[int] = set()
+        tailed: set[int] | None = None
+        for key in keys:
+            for term, has_tail in self._key_terms[key]:
+                if not has_tail:
+                    occurring.add(term)
+                    continue
+                if tailed is None:
+                    tailed = tails.occurring(padded)
+                    if tailed is None:  # the scratch is busy: cannot tell
+                        return True
+                if term in tailed:
+                    occurring.add(term)
+        rules = self.rules
+        return any(
+            not any(map(occurring.isdisjoint, rules[position].required))
+            for position in survivors
         )
 
     def evaluate_rule(self, rule_id: str, article: Article) -> Match | None:

@@ -240,7 +240,7 @@ def test_a_gate_is_not_kept_by_the_re2_compile_cache(load_text: LoadText) -> Non
 PROPERTY_RULES = {
     "lists": {
         "members": {"Armenia": ["Armenian", "Yerevan"], "Russia": ["Kremlin", "Moscow"]},
-        "absence": ["skip*", "stay* away", "no-show", "Arm\u00e9nie"],
+        "absence": ["skip*", "stay* away", "no-show", "Arm\u00e9nie", "declin* to attend"],
     },
     "rules": [
         {"id": "near", "name": "N", "entity": "$members",
@@ -258,6 +258,7 @@ WORDS = [
     "Armenia", "armenian", "YEREVAN", "Kremlin", "Moscow", "skip", "skipped", "stay", "stayed",
     "away", "no", "show", "summit", "talks", "CSTO", "2024", "Strasse", "Stra\u00dfe",
     "Arm\u00e9nie", "Armenie", "football", "\u041c\u043e\u0441\u043a\u0432\u0430", "kremlins",
+    "declined", "to", "attend", "attending",
 ]
 SEPARATORS = [
     " ", "  ", "\n", "\t", "-", "--", ",", ". ", "\u2019", "\u2014", "\u00a3", "\u00e9", "\u00df",

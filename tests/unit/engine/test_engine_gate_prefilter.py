@@ -22,8 +22,21 @@ from hypothesis import strategies as st
 
 import stream.engine.gate as gate_module
 from stream.engine import load_rules
-from stream.engine.gate import RUN_LIMIT, KeyGate, build_presence, prefilter_available
-from stream.engine.text import _NON_ASCII_WORDISH, FieldText, fast_fold, fast_fold_fields
+from stream.engine.gate import (
+    RUN_LIMIT,
+    KeyGate,
+    build_presence,
+    build_tails,
+    prefilter_available,
+)
+from stream.engine.text import (
+    _NON_ASCII_WORDISH,
+    FieldText,
+    fast_fold,
+    fast_fold_fields,
+    split_term,
+)
+from stream.models import Article
 
 pytestmark = pytest.mark.skipif(
     not prefilter_available(), reason="hyperscan is not installed on this platform"
@@ -282,6 +295,14 @@ PRESENCE_KEYS = {
 }
 
 
+def _fold_both_ways(title: str, body: str) -> tuple[bytes, tuple[str, str]] | None:
+    """The screens' input (the gate's folded bytes) and the tokenizer's text to check it by."""
+    padded = KeyGate([" red "]).fold(title, body)
+    if padded is None:
+        return None
+    return padded, (FieldText(title).joined, FieldText(body).joined)
+
+
 @settings(max_examples=400, deadline=None)
 @given(
     title=st.lists(st.sampled_from(PIECES), max_size=12).map("".join),
@@ -290,12 +311,12 @@ PRESENCE_KEYS = {
 def test_presence_holds_every_key_that_occurs(title: str, body: str) -> None:
     presence = build_presence(PRESENCE_KEYS)
     assert presence is not None
-    padded = KeyGate([" red "]).fold(title, body)
-    if padded is None:
+    folded = _fold_both_ways(title, body)
+    if folded is None:
         return  # the Unicode path never asks
+    padded, joined = folded
     found = presence.present(padded)
     assert found is not None
-    joined = (FieldText(title).joined, FieldText(body).joined)
     occurring = {
         key for key, text in PRESENCE_KEYS.items()
         if text is not None and any(text in field for field in joined)
@@ -307,13 +328,13 @@ def test_presence_holds_every_key_that_occurs(title: str, body: str) -> None:
 
 def test_presence_with_a_busy_scratch_says_it_cannot_tell() -> None:
     presence = build_presence(PRESENCE_KEYS)
-    assert presence is not None and presence._database is not None
+    assert presence is not None and presence._labels.database is not None
     inner: list[set[int] | None] = []
 
     def inside(report: int, start: int, end: int, flags: int, context: object) -> None:
         inner.append(presence.present(b" red fox "))
 
-    presence._database.scan(b" red ", inside)
+    presence._labels.database.scan(b" red ", inside)
     assert inner == [None]
     assert presence.present(b" red fox ") == {0, 1, 4, 5}
 
@@ -323,3 +344,89 @@ def test_presence_is_left_out_when_hyperscan_refuses(monkeypatch: pytest.MonkeyP
     assert build_presence(PRESENCE_KEYS) is None
     monkeypatch.setattr(gate_module, "hyperscan", None)
     assert build_presence(PRESENCE_KEYS) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# TailScreen: terms that go on after a prefix, found whole in the folded bytes
+
+TAIL_TERMS = {
+    10: "red* fox",  # a prefix, then a whole token
+    11: "the qu* brown fox*",  # a whole token, a prefix, then more: a prefix last
+    12: "fox* den",
+    13: "red* \u0436",  # a token the folded bytes cannot hold: always reported
+}
+
+
+def _tail_terms() -> dict[int, tuple[tuple[str, bool], ...]]:
+    return {term: tuple(split_term(text)) for term, text in TAIL_TERMS.items()}
+
+
+def _tail_follows_in_joined(parts: tuple[tuple[str, bool], ...], joined: str) -> bool:
+    """The reference: the term's tokens in a row in the tokenizer's text, prefixes as such."""
+    tokens = joined.split()
+    for start in range(len(tokens) - len(parts) + 1):
+        if all(
+            tokens[start + i].startswith(token) if prefix else tokens[start + i] == token
+            for i, (token, prefix) in enumerate(parts)
+        ):
+            return True
+    return False
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    title=st.lists(st.sampled_from([*PIECES, "redder", "dens", "qux"]), max_size=12).map("".join),
+    body=st.lists(st.sampled_from([*PIECES, "redder", "dens", "qux"]), max_size=30).map("".join),
+)
+def test_tails_are_found_exactly(title: str, body: str) -> None:
+    tails = build_tails(_tail_terms())
+    assert tails is not None
+    folded = _fold_both_ways(title, body)
+    if folded is None:
+        return  # the Unicode path never asks
+    padded, joined = folded
+    found = tails.occurring(padded)
+    assert found is not None
+    expected = {
+        term for term, parts in _tail_terms().items()
+        if any(_tail_follows_in_joined(parts, field) for field in joined)
+    }
+    assert found == expected | {13}
+
+
+def test_tails_with_a_busy_scratch_say_they_cannot_tell() -> None:
+    tails = build_tails(_tail_terms())
+    assert tails is not None and tails._labels.database is not None
+    inner: list[set[int] | None] = []
+
+    def inside(report: int, start: int, end: int, flags: int, context: object) -> None:
+        inner.append(tails.occurring(b" redder fox "))
+
+    tails._labels.database.scan(b" red fox ", inside)
+    assert inner == [None]
+    assert tails.occurring(b" redder fox \x00 the quick brown foxes ") == {10, 11, 13}
+    assert tails.occurring(b" the quick brownish foxes ") == {13}
+
+
+def test_tails_are_left_out_when_hyperscan_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert build_tails({}) is None
+    monkeypatch.setattr(gate_module.hyperscan, "Database", _RefusingDatabase)
+    assert build_tails(_tail_terms()) is None
+    monkeypatch.setattr(gate_module, "hyperscan", None)
+    assert build_tails(_tail_terms()) is None
+
+
+def test_a_key_without_its_tail_is_turned_away_before_tokenizing(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yml"
+    path.write_text(json.dumps({"rules": [
+        {"id": "walkout", "name": "W", "when": {"all": ["union*", "walk* out"]}},
+    ]}), encoding="utf-8")
+    ruleset = load_rules([path])
+    assert ruleset.gate is not None
+    walked_in = ruleset.gate.fold("Union news", "Members walked in to the hall.")
+    walked_out = ruleset.gate.fold("Union news", "Members walked out of the hall.")
+    assert walked_in is not None and walked_out is not None
+    assert ruleset._may_fire(walked_in) is False
+    assert ruleset._may_fire(walked_out) is True
+    article = Article(id="a", title="Union news", body="Members walked out of the hall.")
+    assert [m.rule_id for m in ruleset.evaluate(article)] == ["walkout"]
