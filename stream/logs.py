@@ -63,6 +63,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
 
 
+# Libraries whose INFO lines say nothing an operator needs ("1 change detected" for each
+# file event the rule and subscription watchers see).
+QUIET_LOGGERS = ("watchfiles",)
+
+
 def logging_config(log_format: LogFormat, level: str) -> dict[str, Any] | None:
     """The dictConfig for ``faust.Worker(logging_config=...)``; None keeps Faust's text layout."""
     if log_format == "text":
@@ -80,12 +85,15 @@ def logging_config(log_format: LogFormat, level: str) -> dict[str, Any] | None:
             }
         },
         "root": {"level": level, "handlers": ["default"]},
+        "loggers": {name: {"level": "WARNING"} for name in QUIET_LOGGERS},
     }
 
 
 def configure(log_format: LogFormat, level: str) -> None:
     """Set up logging for what runs before the Faust worker takes over (broker start, topics)."""
     config = logging_config(log_format, level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     if config is None:
         logging.basicConfig(level=level, stream=sys.stderr)
     else:

@@ -10,14 +10,14 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from watchfiles import awatch
+from watchfiles import Change, awatch
 
 from stream.delivery.router import Router, SinkSet, merge_shorthand
 from stream.delivery.subscriptions import load_subscriptions
 from stream.errors import ConfigError
 from stream.settings import Settings
 
-__all__ = ["reload_subscriptions", "watch_subscriptions"]
+__all__ = ["only", "reload_subscriptions", "watch_subscriptions"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,17 @@ async def reload_subscriptions(
     return True
 
 
+def only(target: Path) -> Callable[[Change, str], bool]:
+    """A watch filter for one file: anything else written in its directory (a log, say) must
+    not wake the watcher, let alone reload."""
+    resolved = target.resolve()
+
+    def is_target(_: Change, changed: str) -> bool:
+        return Path(changed).resolve() == resolved
+
+    return is_target
+
+
 async def watch_subscriptions(
     path: Path,
     settings: Settings,
@@ -51,8 +62,8 @@ async def watch_subscriptions(
 ) -> None:
     """Reload whenever ``path`` changes; runs until cancelled."""
     target = path.resolve()
-    async for changes in awatch(target.parent, debounce=debounce_ms, step=50):
-        if any(Path(changed).resolve() == target for _, changed in changes):
-            ok = await reload_subscriptions(path, settings, router, sinks)
-            if on_reload is not None:
-                on_reload(ok)
+    changes = awatch(target.parent, watch_filter=only(target), debounce=debounce_ms, step=50)
+    async for _ in changes:
+        ok = await reload_subscriptions(path, settings, router, sinks)
+        if on_reload is not None:
+            on_reload(ok)

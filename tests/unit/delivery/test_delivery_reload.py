@@ -6,7 +6,9 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from stream.delivery.reload import reload_subscriptions, watch_subscriptions
+from watchfiles import Change
+
+from stream.delivery.reload import only, reload_subscriptions, watch_subscriptions
 from stream.delivery.router import build_router, build_sinks
 from stream.models import Alert
 from stream.settings import Settings
@@ -63,3 +65,13 @@ async def test_watcher_follows_edits(tmp_path: Path, make_alert: AlertFactory) -
     finally:
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
+
+
+def test_the_watcher_ignores_the_other_files_of_its_directory(tmp_path: Path) -> None:
+    """A worker that logs next to its subscriptions file must not reload on every log line."""
+    path = tmp_path / "subs.yml"
+    wanted = only(path)
+    assert wanted(Change.modified, str(path))
+    assert wanted(Change.added, str(tmp_path / "." / "subs.yml"))
+    assert not wanted(Change.modified, str(tmp_path / "worker.log"))
+    assert not wanted(Change.added, str(tmp_path / "subs.yml.swp"))
