@@ -10,9 +10,10 @@ Folding = NFKC, case folding, then stripping diacritics, so "Arménia", "ARMENIA
 "armenia" are one token. Article offsets are kept in the original string, so evidence points
 at the characters the reader sees.
 
-Most English news has no non-ASCII *word* character ("£", "—" and curly quotes separate
-tokens anyway), so :func:`fast_fold` turns such a field into folded bytes with two C-level
-passes; the rule set's early-reject gate searches those bytes before any token list exists.
+Most English news has no non-ASCII *word* character but accented Latin-1 letters ("£", "—"
+and curly quotes separate tokens anyway, and "é" folds to "e" character for character), so
+:func:`fast_fold` turns such a field into folded bytes with two C-level passes; the rule set's
+early-reject gate searches those bytes before any token list exists.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ _TOKEN_CLEAN = re.compile(r"[^\W_]+")
 # A non-ASCII character that can be part of a token. Text without one (English with "£",
 # "—" or curly quotes) tokenizes exactly like ASCII text, on the fast path.
 _NON_ASCII_WORDISH = re.compile(rf"[^\W\x00-\x7f]|[{_MARKS}]")
+# The same past U+00FF, where the Latin-1 fold table cannot help.
+_WIDE_WORDISH = re.compile(rf"[^\W\x00-\xff]|[{_MARKS}]")
 _ASCII_BYTES = bytes(range(128))
 _PLUS_ONE = (1).__add__
 # Token lookups answered by counting spaces before FieldText indexes all token offsets.
@@ -55,16 +58,8 @@ _ASCII_FOLD = bytes(
 # The same, except that NUL stays NUL: fast_fold_fields marks where one field ends with it.
 FIELD_MARK = 0
 _FIELDS_FOLD = bytes([FIELD_MARK]) + _ASCII_FOLD[1:]
-# For Latin-1 text, one byte per character: a non-ASCII word character ("é", "ª", "²")
-# becomes _WORDISH, which no other byte folds to, and the rest of 0x80-0xff a space.
+# For Latin-1 text, one byte per character (the tables are built below, after ``fold``).
 _WORDISH = 1
-_LATIN1_WORDISH = bytes(
-    c for c in range(128, 256) if _NON_ASCII_WORDISH.fullmatch(chr(c)) is not None
-)
-_LATIN1_FOLD = _ASCII_FOLD[:128] + bytes(
-    _WORDISH if c in _LATIN1_WORDISH else 32 for c in range(128, 256)
-)
-_LATIN1_FIELDS_FOLD = bytes([FIELD_MARK]) + _LATIN1_FOLD[1:]
 _TERM_PART = re.compile(rf"((?:[^\W_]|[{_MARKS}])+)(\*?)")
 
 # A sentence ends at . ! ? (possibly closed by quotes or brackets) followed by space and a
@@ -99,14 +94,34 @@ def fold(token: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def _latin1_byte(code: int) -> int:
+    """What the Latin-1 fold table makes of character ``code`` (0x80-0xff).
+
+    A letter or digit that folds to one ASCII one ("é", "Ä", "ª", "²") becomes it, so the
+    text keeps one byte per character and its tokens are the Unicode tokenizer's; any other
+    word character ("ß" folds to two letters, "ø" to itself, "½" to three characters)
+    becomes _WORDISH, which no other byte folds to; the rest (signs, punctuation) a space.
+    """
+    char = chr(code)
+    if _NON_ASCII_WORDISH.fullmatch(char) is None:
+        return 32
+    folded = fold(char)
+    if len(folded) == 1 and folded.isascii() and folded.isalnum():
+        return ord(folded)
+    return _WORDISH
+
+
+_LATIN1_FOLD = _ASCII_FOLD[:128] + bytes(map(_latin1_byte, range(128, 256)))
+_LATIN1_FIELDS_FOLD = bytes([FIELD_MARK]) + _LATIN1_FOLD[1:]
+
+
 def fast_fold(text: str) -> bytes | None:
     """``text`` as bytes of ``[a-z0-9 ]`` (tokens lowercased, separators blanked), or None.
 
-    None means the text has a non-ASCII word character and needs the Unicode tokenizer. The
-    bytes hold exactly the folded tokens, separated by runs of spaces rather than one space
-    (their offsets are not the text's: a non-ASCII character takes several bytes).
-    Only non-ASCII characters can be word characters outside ASCII, so the check runs over
-    those alone (deleted bytes < 128 leave whole UTF-8 sequences), not over every character.
+    None means the text has a non-ASCII word character the byte tables cannot fold and needs
+    the Unicode tokenizer: anything past U+00FF, or a Latin-1 one such as "ß" (accented
+    letters such as "é" fold to their ASCII letter). The bytes hold exactly the folded tokens,
+    separated by runs of spaces rather than one space (one byte per character of the text).
     """
     return _fold_bytes(text, _ASCII_FOLD, _LATIN1_FOLD)
 
@@ -128,19 +143,21 @@ def _fold_bytes(text: str, table: bytes, latin1_table: bytes) -> bytes | None:
         return text.encode("ascii").translate(table)
     try:
         # Text with "£" or "é" but nothing past U+00FF (most non-ASCII English news): copied
-        # as one byte per character, word characters flagged by the same table pass.
+        # as one byte per character, accents folded and other word characters flagged by the
+        # same table pass.
         folded = text.encode("latin-1").translate(latin1_table)
     except UnicodeEncodeError:
-        pass
-    else:
-        return None if _WORDISH in folded else folded
-    # Every byte of a multi-byte UTF-8 sequence is >= 0x80, so each non-ASCII character (lone
-    # surrogates too) becomes a short run of spaces: the tokens stay the same.
-    encoded = text.encode("utf-8", "surrogatepass")
-    rest = encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
-    if _NON_ASCII_WORDISH.search(rest) is not None:
-        return None
-    return encoded.translate(table)
+        # Past U+00FF (curly quotes, dashes, Cyrillic): a word character there needs the
+        # Unicode tokenizer.
+        # Every byte of a multi-byte UTF-8 sequence is >= 0x80, so deleting the ASCII bytes
+        # leaves the non-ASCII characters (lone surrogates too) to look at. Without one, each
+        # such character is copied as "?", a separator, and the rest as above.
+        encoded = text.encode("utf-8", "surrogatepass")
+        rest = encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+        if _WIDE_WORDISH.search(rest) is not None:
+            return None
+        folded = text.encode("latin-1", "replace").translate(latin1_table)
+    return None if _WORDISH in folded else folded
 
 
 def tokenize(text: str) -> list[str]:
@@ -189,9 +206,10 @@ class FieldText:
         if folded is None:
             folded = fast_fold(text)
         if folded is not None:
-            # Fast path (most English news): every non-ASCII character is a separator, so one
-            # byte-table pass folds case and blanks separators. Token lengths are unchanged,
-            # so offsets can later be computed arithmetically.
+            # Fast path (most English news): every non-ASCII character is a separator or an
+            # accented letter, so one byte-table pass folds case and accents and blanks
+            # separators. Token lengths are unchanged, so offsets can later be computed
+            # arithmetically.
             self.joined = " " + " ".join(folded.decode("ascii").split()) + " "
         else:
             # Offsets are found again only if a rule gets that far (_unicode_offsets).
@@ -214,7 +232,8 @@ class FieldText:
             # One byte per character here, so splitting the folded bytes at every space gives
             # pieces (tokens, and empty ones between adjacent separators) whose start offsets
             # are running sums; the tokens are the non-empty pieces.
-            aligned = self.text.encode("ascii", "replace").translate(_ASCII_FOLD)
+            # Folded as fast_fold does: accents to their ASCII letter, "?" past U+00FF.
+            aligned = self.text.encode("latin-1", "replace").translate(_LATIN1_FOLD)
             pieces = aligned.split(b" ")
             offsets = itertools.accumulate(map(_PLUS_ONE, map(len, pieces)), initial=0)
             starts = list(itertools.compress(offsets, pieces))
