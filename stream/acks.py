@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 __all__ = ["InOrderAcks", "Trackable"]
@@ -31,11 +31,6 @@ class _Entry:
     done: bool = False
 
 
-@dataclass(slots=True)
-class _Queue:
-    entries: deque[_Entry] = field(default_factory=deque)
-
-
 class InOrderAcks:
     """Per-partition queues of events in arrival order; a finished head is acknowledged.
 
@@ -46,22 +41,21 @@ class InOrderAcks:
     """
 
     def __init__(self) -> None:
-        self._queues: dict[Hashable, _Queue] = {}
+        self._queues: dict[Hashable, deque[_Entry]] = {}
 
     def track(self, partition: Hashable, event: Trackable) -> Callable[[], None]:
         queue = self._queues.get(partition)
         if queue is None:
-            queue = self._queues[partition] = _Queue()
+            queue = self._queues[partition] = deque()
         entry = _Entry(event)
-        queue.entries.append(entry)
+        queue.append(entry)
 
         def done() -> None:
             entry.done = True
             if self._queues.get(partition) is not queue:
                 return  # forgotten: the partition was revoked meanwhile
-            entries = queue.entries
-            while entries and entries[0].done:
-                entries.popleft().event.ack()
+            while queue and queue[0].done:
+                queue.popleft().event.ack()
 
         return done
 
@@ -72,5 +66,5 @@ class InOrderAcks:
         """Events tracked and not yet acknowledged (of one partition, or all)."""
         if partition is not None:
             queue = self._queues.get(partition)
-            return 0 if queue is None else len(queue.entries)
-        return sum(len(queue.entries) for queue in self._queues.values())
+            return 0 if queue is None else len(queue)
+        return sum(map(len, self._queues.values()))
