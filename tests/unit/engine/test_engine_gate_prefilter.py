@@ -256,23 +256,26 @@ def test_a_dropped_rule_set_frees_its_gate(tmp_path: Path) -> None:
 STATM = Path("/proc/self/statm")
 # Run in a fresh interpreter, so that no other test's threads or caches move its RSS.
 REBUILDS = """
-import gc, json, sys
+import ctypes, ctypes.util, gc, json, sys
 from pathlib import Path
 from stream.engine.gate import KeyGate
 
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+
 def rss():
+    gc.collect()
+    libc.malloc_trim(0)  # hand freed heap back, so that RSS follows what is still held
     return int(Path("/proc/self/statm").read_text().split()[1]) * 4096
 
 keys = [f" w{i:05d} x{i % 97} " for i in range(1000)]
 per_gate = KeyGate(keys)._database.size()
-for _ in range(10):  # allocator pools settle first
-    assert KeyGate(keys).prefiltered
-gc.collect()
-before = rss()
-for _ in range(48):
-    assert KeyGate(keys).prefiltered
-gc.collect()
-print(json.dumps({"growth": rss() - before, "per_gate": per_gate}))
+growths = []
+for _ in range(3):
+    before = rss()
+    for _ in range(32):
+        assert KeyGate(keys).prefiltered
+    growths.append(rss() - before)
+print(json.dumps({"growths": growths, "per_gate": per_gate}))
 """
 
 
@@ -280,7 +283,9 @@ print(json.dumps({"growth": rss() - before, "per_gate": per_gate}))
 def test_rebuilt_gates_do_not_pile_up() -> None:
     """Each gate's database and scratch are freed with it: RSS stops growing over rebuilds.
 
-    A leak of the database alone would add a quarter of a gate's size a dozen times over.
+    Three rounds of 32 rebuilds: a leak of the database alone would add a quarter of a gate's
+    size 32 times in every round, where a one-off step of the allocator (seen once: 3 MB in
+    one measurement) shows in one round only, so the smaller of the last two rounds decides.
     """
     done = subprocess.run(
         [sys.executable, "-c", REBUILDS],
@@ -291,7 +296,7 @@ def test_rebuilt_gates_do_not_pile_up() -> None:
         cwd=Path(__file__).resolve().parents[3],
     )
     measured = json.loads(done.stdout)
-    assert measured["growth"] < 4 * measured["per_gate"], measured
+    assert min(measured["growths"][1:]) < 4 * measured["per_gate"], measured
 
 
 # ---------------------------------------------------------------------------------------------
