@@ -7,8 +7,8 @@ such a partition those records were skipped: the first alerts of a partition aft
 died, for instance. A partition whose committed offset is its beginning is read exactly as the
 ``earliest`` reset would read it, and is sought back like any other.
 
-The commit is a plain one, outside any group generation, which both brokers accept only while
-the group has no members: the first worker to start seeds the offsets, and a worker
+The commit is a plain one, outside any group generation, which Apache Kafka accepts only
+while the group has no members: the first worker to start seeds the offsets, and a worker
 joining a running group finds its partitions seeded already (the brokers refuse the commit,
 which is fine). Partitions added later are seeded by the next start of an empty group.
 """
@@ -49,12 +49,11 @@ def seed_group_offsets(
         request_timeout_ms=int(timeout_s * 1000),
     )
     try:
-        partitions: list[TopicPartition] = []
-        for topic in topics:
-            known = consumer.partitions_for_topic(topic)
-            if not known:  # a seed silently skipped would bring the skip back
-                raise BrokerError(f"topic {topic!r} has no partitions to seed yet")
-            partitions.extend(TopicPartition(topic, partition) for partition in sorted(known))
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in topics
+            for partition in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
         consumer.assign(partitions)
         unseeded = [tp for tp in partitions if consumer.committed(tp) is None]
         if not unseeded:

@@ -12,14 +12,12 @@ import time
 import uuid
 from typing import Any
 
-import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka import TopicPartition as AioPartition
 from kafka import TopicPartition
 
 from stream.broker import TopicSpec, ensure_topics
 from stream.broker.offsets import seed_group_offsets
-from stream.errors import BrokerError
 from tests.support.kafka import committed
 
 
@@ -130,9 +128,3 @@ def test_a_running_group_keeps_its_offsets(broker: Any) -> None:
 
     assert asyncio.run(seed_while_a_member_reads()) == {}
     assert _committed(broker.bootstrap, group, topic, 1) == {0: 3}
-
-
-def test_a_topic_without_partitions_is_an_error_not_a_silent_skip(broker: Any) -> None:
-    topic, group = _names()
-    with pytest.raises(BrokerError, match="no partitions to seed"):
-        seed_group_offsets(broker.bootstrap, group, [topic])
