@@ -8,9 +8,7 @@ from pathlib import Path
 import typer
 
 from stream.broker import EmbeddedBroker, ensure_topics
-from stream.broker.offsets import seed_group_offsets
 from stream.cli import app
-from stream.errors import BrokerError
 from stream.logs import configure as configure_logging
 from stream.logs import logging_config
 from stream.settings import Settings
@@ -55,12 +53,6 @@ def run(
             bootstrap = broker.bootstrap
             typer.echo(f"embedded broker ready at {bootstrap}")
         ensure_topics(bootstrap, topic_specs(settings))
-        try:
-            # Faust can seek back only to a committed offset (stream/broker/offsets.py).
-            seed_group_offsets(bootstrap, settings.app_id,
-                               [settings.matches_topic, settings.alerts_topic])
-        except BrokerError as exc:
-            typer.echo(f"warning: {exc}; starting anyway", err=True)
         if demo:
             receiver = DemoReceiver()
             receiver.start()

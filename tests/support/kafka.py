@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from kafka import KafkaAdminClient, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 __all__ = ["produce"]
 
@@ -18,14 +18,3 @@ def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, by
             producer.send(topic, key=key, value=value).get(timeout=30)
     finally:
         producer.close()
-
-
-def committed(bootstrap: str, group: str, tp: TopicPartition) -> int | None:
-    """The offset ``group`` committed on ``tp``, or None if it has none."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
-    try:
-        offsets = admin.list_group_offsets({group: [tp]}).get(group, {})
-    finally:
-        admin.close()
-    found = offsets.get(tp)
-    return None if found is None or found.offset < 0 else int(found.offset)
