@@ -27,14 +27,13 @@ scratch is in use) is answered by RE2 instead, so the gate is safe from any thre
 
 from __future__ import annotations
 
-import itertools
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
 import re2
 
+from stream.engine.spelling import FAST_TOKEN, RUN_LIMIT, SPELLED_TOKENS, spell_key
 from stream.engine.text import fast_fold, fast_fold_fields
 
 try:
@@ -44,33 +43,18 @@ except ImportError:  # pragma: no cover - a platform without hyperscan wheels
 
 __all__ = [
     "GATE_MAX_MEM",
-    "RUN_LIMIT",
     "KeyGate",
-    "KeyPresence",
-    "TailScreen",
     "build_gate",
-    "build_presence",
-    "build_tails",
     "prefilter_available",
 ]
 
-# Folded fast-path fields hold only these tokens; a key with any other token cannot occur.
-_FAST_TOKEN = re.compile(r"[a-z0-9]+")
 # RE2 memory budget for a gate: thousands of keys fit; past it the gate is not built at all.
 GATE_MAX_MEM = 64 << 20
-# Space runs between two tokens that the prefilter spells out: folded news has runs of up to
-# four or five (a full stop, line breaks and a quote), rarely more (18 of 2,225 articles).
-RUN_LIMIT = 6
-# Keys of up to this many tokens are spelled out with every run (6 and 36 literals for two
-# and three tokens); longer phrases are found by one pair of tokens, then checked.
-_SPELLED_TOKENS = 3
 # What a prefilter literal found: proof that a key occurs, a long space run (ask RE2), or
 # from _FIRST_PHRASE on, a pair of one phrase's tokens (check that phrase).
 _PROVEN = 0
 _LONG_RUN = 1
 _FIRST_PHRASE = 2
-# KeyPresence's kind for a long space run; automaton keys are numbered from 0.
-_LONG_RUN_KEY = -1
 
 
 def prefilter_available() -> bool:
@@ -96,7 +80,7 @@ class KeyGate:
     def __init__(self, keys: Iterable[str], *, prefilter: bool = True) -> None:
         unique = sorted(set(keys))
         self.keys: tuple[str, ...] = tuple(unique)
-        fast = [key for key in unique if all(map(_FAST_TOKEN.fullmatch, key.split()))]
+        fast = [key for key in unique if all(map(FAST_TOKEN.fullmatch, key.split()))]
         alternatives = sorted({_key_pattern(key) for key in fast})
         self.size = len(alternatives)
         options = re2.Options()
@@ -182,141 +166,6 @@ class KeyGate:
         )
 
 
-class KeyPresence:
-    """Which automaton keys may occur in :meth:`KeyGate.fold` bytes: a superset, in one scan.
-
-    Once the gate admits an article, it still takes the tokenizer and the automaton (about
-    100 µs) to learn that most admitted articles lack some other key every candidate rule
-    requires. The same literals as the gate's, for every required key, answer that first:
-    keys of up to three tokens exactly, a longer phrase whenever a pair of its tokens occurs,
-    every phrase when a long space run does, and keys that cannot be spelled (``re:`` terms,
-    non-ASCII tokens) always. None of it needs RE2, so it is built only with hyperscan.
-    """
-
-    def __init__(self, keys: dict[int, str | None]) -> None:
-        literals: list[bytes] = []
-        self._kinds: list[int] = []
-        always = set()
-        phrases = set()
-        for key, text in keys.items():
-            tokens = [] if text is None else text.split()
-            if text is None or not all(map(_FAST_TOKEN.fullmatch, tokens)):
-                always.add(key)
-                continue
-            if len(tokens) > 1:
-                phrases.add(key)
-            closed = text.endswith(" ")
-            if len(tokens) <= _SPELLED_TOKENS:
-                spelled = _spell(tokens, closed)
-            else:
-                first = max(range(len(tokens) - 1), key=lambda i: _pair_rarity(tokens[i : i + 2]))
-                spelled = _spell(tokens[first : first + 2], closed or first + 2 < len(tokens))
-            literals.extend(spelled)
-            self._kinds.extend([key] * len(spelled))
-        self.always = frozenset(always)
-        self._phrases = frozenset(phrases)
-        if phrases:
-            literals.append(b" " * (RUN_LIMIT + 1))
-            self._kinds.append(_LONG_RUN_KEY)
-        self._labels = _LabelScan(literals, self._kinds, literal=True)
-
-    def present(self, padded: bytes) -> set[int] | None:
-        """Every key that may occur (a superset); None if the scratch is busy right now."""
-        found = self._labels.scan(padded, self.always)
-        if found is None:
-            return None
-        if _LONG_RUN_KEY in found:
-            found |= self._phrases
-        return found
-
-
-class TailScreen:
-    """Which terms going on after a prefix ("walk* out", keyed " walk") occur in
-    :meth:`KeyGate.fold` bytes: exact, in one hyperscan scan of one regex per term.
-
-    The presence screen can say only that " walk" may occur; most admitted articles that
-    still cannot fire hold such a key without its tail ("walked in", not "walked out"), and
-    learning that from the bytes costs a few microseconds, where the tokenizer and the
-    automaton cost about 100. A term with a token that cannot be spelled in folded bytes is
-    always reported (a superset is all a screen needs).
-    """
-
-    def __init__(self, terms: Mapping[int, Sequence[tuple[str, bool]]]) -> None:
-        patterns: list[bytes] = []
-        self._ids: list[int] = []
-        always: set[int] = set()
-        for term, parts in terms.items():
-            if not parts or not all(_FAST_TOKEN.fullmatch(token) for token, _ in parts):
-                always.add(term)
-                continue
-            last = len(parts) - 1
-            pattern = " " + " +".join(
-                token + ("[a-z0-9]*" if prefix and i < last else "")
-                for i, (token, prefix) in enumerate(parts)
-            ) + ("" if parts[last][1] else " ")
-            patterns.append(pattern.encode("ascii"))
-            self._ids.append(term)
-        self.always = frozenset(always)
-        self._labels = _LabelScan(patterns, self._ids, literal=False)
-
-    def occurring(self, padded: bytes) -> set[int] | None:
-        """The terms that occur in ``padded`` (a superset); None if the scratch is busy."""
-        return self._labels.scan(padded, self.always)
-
-
-class _LabelScan:
-    """One hyperscan database whose matches collect their expressions' labels into a set.
-
-    Each expression reports once per scan (SINGLEMATCH); the scan answers None when another
-    thread holds the database's scratch space, so that the caller can say it cannot tell.
-    """
-
-    def __init__(self, expressions: list[bytes], labels: list[int], *, literal: bool) -> None:
-        self.database: hyperscan.Database | None = None
-        if expressions:
-            database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            database.compile(
-                expressions=expressions, flags=hyperscan.HS_FLAG_SINGLEMATCH, literal=literal
-            )
-            self.database = database
-
-        def on_match(expression: int, start: int, end: int, flags: int, found: object) -> None:
-            cast("set[int]", found).add(labels[expression])
-
-        self._on_match = on_match
-
-    def scan(self, padded: bytes, start: frozenset[int]) -> set[int] | None:
-        """``start`` and the labels of every expression found in ``padded``, or None."""
-        found = set(start)
-        if self.database is None:
-            return found
-        try:
-            self.database.scan(padded, self._on_match, context=found)
-        except hyperscan.ScratchInUseError:
-            return None
-        return found
-
-
-def build_tails(terms: Mapping[int, Sequence[tuple[str, bool]]]) -> TailScreen | None:
-    """A tail screen for these terms, or None without hyperscan, terms, or if refused."""
-    if hyperscan is None or not terms:
-        return None
-    try:
-        return TailScreen(terms)
-    except hyperscan.error:
-        return None
-
-
-def build_presence(keys: dict[int, str | None]) -> KeyPresence | None:
-    """A presence screen for these automaton keys, or None without hyperscan or if refused."""
-    if hyperscan is None:
-        return None
-    try:
-        return KeyPresence(keys)
-    except hyperscan.error:
-        return None
-
-
 def build_gate(keys: Sequence[str | None], *, prefilter: bool = True) -> KeyGate | None:
     """A gate for these automaton keys, or None when no exact one exists.
 
@@ -383,19 +232,15 @@ def _prefilter(
     for key in keys:
         tokens = key.split()
         closed = key.endswith(" ")
-        if len(tokens) <= _SPELLED_TOKENS:
-            spelled = _spell(tokens, closed)
-            literals.extend(spelled)
+        spelled = spell_key(tokens, closed)
+        literals.extend(spelled)
+        if len(tokens) <= SPELLED_TOKENS:
             kinds.extend([_PROVEN] * len(spelled))
             continue
         kind = _FIRST_PHRASE + len(phrases)
         pattern = " " + " +".join(tokens) + (" " if closed else "")
         span = len(pattern) + RUN_LIMIT * len(tokens)
         phrases[kind] = _Phrase(re2._Regexp(pattern.encode("ascii"), options), span)
-        first = max(range(len(tokens) - 1), key=lambda i: _pair_rarity(tokens[i : i + 2]))
-        pair_closed = closed or first + 2 < len(tokens)
-        spelled = _spell(tokens[first : first + 2], pair_closed)
-        literals.extend(spelled)
         kinds.extend([kind] * len(spelled))
     if any(" " in key.strip() for key in keys):
         literals.append(b" " * (RUN_LIMIT + 1))
@@ -410,19 +255,3 @@ def _prefilter(
     except hyperscan.error:
         return None, (), {}
     return database, tuple(kinds), phrases
-
-
-def _spell(tokens: Sequence[str], closed: bool) -> list[bytes]:
-    """Every way ``tokens`` can stand in folded bytes with runs of at most RUN_LIMIT spaces."""
-    runs = itertools.product(range(1, RUN_LIMIT + 1), repeat=len(tokens) - 1)
-    tail = " " if closed else ""
-    return [
-        (" " + "".join(t + " " * r for t, r in zip(tokens, (*spaces, 0), strict=True)) + tail)
-        .encode("ascii")
-        for spaces in runs
-    ]
-
-
-def _pair_rarity(pair: Sequence[str]) -> tuple[int, int]:
-    """How rare two adjacent tokens look: by the shorter one ("of", "the"), then the length."""
-    return min(map(len, pair)), sum(map(len, pair))

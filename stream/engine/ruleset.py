@@ -16,10 +16,10 @@ RE2 where it is missing), with no token list or automaton scan. A field with non
 characters is tokenized first and gated on its tokens. The gate is built per rule set (so a
 reload rebuilds it, and dropping the rule set frees it) and is left out when a rule has no
 anchor, an anchor is ``re:``, or RE2 refuses the key set. An article the gate admits then
-meets a :class:`~stream.engine.gate.KeyPresence` screen (with hyperscan): the same literal
+meets a :class:`~stream.engine.screens.KeyPresence` screen (with hyperscan): the same literal
 scan over every required key says whether any candidate rule has a key of each required
 group, which most admitted articles fail, before they are tokenized. A phrase that goes on
-after a prefix ("walk* out") counts only when a :class:`~stream.engine.gate.TailScreen` finds
+after a prefix ("walk* out") counts only when a :class:`~stream.engine.screens.TailScreen` finds
 it whole, since its key (" walk") alone is common.
 """
 
@@ -31,16 +31,9 @@ from datetime import date
 
 from stream.engine.compiler import Group, Matcher, NearNode, Node, TermTable
 from stream.engine.evaluate import CompiledRule, match_rule
-from stream.engine.gate import (
-    GATE_MAX_MEM,
-    KeyGate,
-    KeyPresence,
-    TailScreen,
-    build_gate,
-    build_presence,
-    build_tails,
-)
+from stream.engine.gate import GATE_MAX_MEM, KeyGate, build_gate
 from stream.engine.schema import Example, ExpectSpec
+from stream.engine.screens import KeyPresence, TailScreen, build_presence, build_tails
 from stream.engine.text import FieldText, fast_fold
 from stream.models import Article, Match, RulePolicy
 

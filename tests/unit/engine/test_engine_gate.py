@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import stream.engine.gate as gate_module
+import stream.engine.screens as screens_module
 from stream.engine import RuleSet, load_rules
 from stream.engine.gate import prefilter_available
 from stream.engine.ruleset import KeyGate
@@ -298,6 +299,7 @@ def _load(paths: list[Path], prefilter: bool) -> RuleSet:
     with pytest.MonkeyPatch.context() as patch:
         if not prefilter:
             patch.setattr(gate_module, "hyperscan", None)
+            patch.setattr(screens_module, "hyperscan", None)
         ruleset = load_rules(paths)
     assert ruleset.gate is not None
     assert ruleset.gate.prefiltered is prefilter
