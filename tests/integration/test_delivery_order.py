@@ -2,11 +2,14 @@
 
 Deliveries finish out of order (each destination has its own lane), but the group's committed
 offset must never pass an alert that is still being delivered: a worker that dies then would
-leave that alert to nobody. Here a first alert is delivered and committed; an alert for a
-stalled webhook follows, then one for a healthy webhook, which is delivered; the worker
-commits, and the committed offset of the alerts partition still points at the stalled alert.
-A worker started after a SIGKILL delivers it. (The partition has a committed offset on
-purpose: the README's scaling section describes what Faust can skip on one that has none.)
+leave that alert to nobody. Here an alert for a stalled webhook is followed by alerts for a
+healthy webhook, which are delivered; the worker commits, and the committed offset of the
+alerts partition still points at the stalled alert. A worker started after a SIGKILL delivers
+it. The stalled alert comes either after one the worker committed, or as the partition's very
+first record, where the group has no committed offset at all: the successor then fetches it
+during its table recovery, drops it with everything else Faust fetched while its flow was
+stopped, and must seek back to the partition's beginning to read it again
+(``stream/transport.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from kafka import KafkaAdminClient, TopicPartition
 
 from stream.models import alert_id
@@ -62,8 +66,9 @@ def _committed(bootstrap: str, group: str, tp: TopicPartition) -> int | None:
     return None if found is None or found.offset < 0 else int(found.offset)
 
 
+@pytest.mark.parametrize("stalled_first", [False, True], ids=["after-a-commit", "first-record"])
 async def test_commit_never_passes_an_alert_still_in_delivery(
-    broker: Any, tmp_path: Path
+    broker: Any, tmp_path: Path, stalled_first: bool
 ) -> None:
     names = unique_names("dlv-order")
     group = names["NEWSALERT_APP_ID"]
@@ -85,38 +90,42 @@ async def test_commit_never_passes_an_alert_still_in_delivery(
             doomed = WorkerProcess(broker.bootstrap, tmp_path, env)
             await asyncio.to_thread(doomed.start)
             try:
-                # The alert at offset 0 is delivered and committed.
                 reopenings = [
                     (b"reopen", _article(f"reopen-{n}", entity, "wire", REOPENED[entity]))
                     for n, entity in enumerate(REOPENED, 1)
                 ]
+                before, after = ([], reopenings) if stalled_first else (reopenings[:1],
+                                                                        reopenings[1:])
+                held = None if stalled_first else 1  # the stalled alert's offset, committed
                 alerts = TopicPartition(names["NEWSALERT_ALERTS_TOPIC"], 0)
-                await asyncio.to_thread(produce, broker.bootstrap, articles, reopenings[:1])
-                await healthy.wait_for(lambda: len(healthy.received) == 1, 120)
-                await asyncio.to_thread(
-                    wait_for, lambda: _committed(broker.bootstrap, group, alerts) == 1,
-                    60, "the worker to commit the first alert",
-                )
-                # The alert at offset 1 hangs at its webhook.
+                if before:
+                    # The alert at offset 0 is delivered and committed.
+                    await asyncio.to_thread(produce, broker.bootstrap, articles, before)
+                    await healthy.wait_for(lambda: len(healthy.received) == 1, 120)
+                    await asyncio.to_thread(
+                        wait_for, lambda: _committed(broker.bootstrap, group, alerts) == 1,
+                        60, "the worker to commit the first alert",
+                    )
+                # The next alert hangs at its webhook.
                 await asyncio.to_thread(produce, broker.bootstrap, articles,
                                         [(b"alder", _article("alder-1", "Port Alder", "wire"))])
                 await wait_for_async(lambda: stalled.attempts >= 1, 60, "the stalled request")
-                # The alert at offset 2 is delivered to the healthy webhook.
-                await asyncio.to_thread(produce, broker.bootstrap, articles, reopenings[1:])
+                # The alerts after it are delivered to the healthy webhook.
+                await asyncio.to_thread(produce, broker.bootstrap, articles, after)
                 await healthy.wait_for(lambda: len(healthy.received) == 2, 120)
 
                 # The last match's offset committed means the worker committed after the
-                # healthy delivery finished; the alerts partition must still wait at 1.
+                # healthy deliveries finished; the alerts partition must still wait.
                 matches = TopicPartition(names["NEWSALERT_MATCHES_TOPIC"], 0)
                 await asyncio.to_thread(
                     wait_for, lambda: (_committed(broker.bootstrap, group, matches) or 0) >= 3,
                     60, "the worker to commit all three matches",
                 )
-                assert _committed(broker.bootstrap, group, alerts) == 1
+                assert _committed(broker.bootstrap, group, alerts) == held
                 assert stuck_id not in stalled.ids()
             finally:
                 doomed.kill()
-            assert _committed(broker.bootstrap, group, alerts) == 1, "commit at the kill"
+            assert _committed(broker.bootstrap, group, alerts) == held, "commit at the kill"
 
             stalled.hold = None  # the endpoint recovers; the dead worker's request stays stuck
             successor = WorkerProcess(broker.bootstrap, tmp_path, env)
@@ -128,6 +137,10 @@ async def test_commit_never_passes_an_alert_still_in_delivery(
                     raise AssertionError(f"{stuck_id} never redelivered\n"
                                          f"{successor.log_tail(80)}") from None
                 assert stalled.ids() == [stuck_id]
+                if stalled_first:
+                    # the successor's recovery sought the partition back itself
+                    seek = f"{alerts.topic}-0 has no committed offset: reading again from offset"
+                    assert seek in successor.log_tail(2000), successor.log_tail()
             finally:
                 assert await asyncio.to_thread(successor.stop) == 0, successor.log_tail()
         finally:
