@@ -8,15 +8,14 @@ latency, and a worker that was idle starts a burst late by up to the same amount
 answers as soon as a record arrives, so there the wait only sets how often an idle consumer
 asks again.
 
-It also mends how Faust reads again what it dropped. Records fetched while Faust's flow is
-stopped (a rebalance, a table recovery) are dropped, and Faust seeks every partition back to
-its committed offset to read them again. aiokafka's ``seek_to_committed`` leaves a partition
-whose committed offset is missing or 0 where the fetcher stands, past the dropped records, so
-they were skipped for good: the first alerts of a partition after a crash, for instance. The
-worker's consumer remembers the last record it handed to its streams on each partition, and
-takes such a partition back to the record after it, or to the partition's beginning when it
-handed none (what the ``earliest`` reset means). Changelog partitions stay where Faust puts
-them.
+It also mends how Faust reads again what it dropped. On a rebalance or a table recovery,
+Faust drops the records it fetched and the ones waiting in its agents' queues, and seeks every
+partition back to its committed offset to read them again. aiokafka's ``seek_to_committed``
+leaves a partition whose committed offset is missing or 0 where the fetcher stands, past the
+dropped records, so they were skipped for good: the first alerts of a partition after a
+crash, for instance. The worker's consumer seeks such a partition back to the first record
+its streams have not finished (what Faust would have committed by then), or to offset 0 when
+it has handed none on. Changelog partitions stay where Faust puts them.
 
 The transport is selected by assigning it to ``app.transport`` before anything uses it (see
 ``stream.app.create_app``); Faust then builds its consumer thread from the classes below.
@@ -25,7 +24,7 @@ The transport is selected by assigning it to ``app.transport`` before anything u
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
@@ -41,6 +40,7 @@ __all__ = [
     "TransportError",
     "TunedTransport",
     "apply_tuning",
+    "first_unfinished",
     "install_transport",
     "seek_back",
 ]
@@ -79,30 +79,50 @@ def apply_tuning(consumer: aiokafka.AIOKafkaConsumer, tuning: FetchTuning) -> No
         setattr(consumer, attribute, getattr(tuning, field))
 
 
+def first_unfinished(first: int | None, acked: Iterable[int], gaps: Iterable[range] = ()) -> int:
+    """The first offset from ``first`` on that is neither acknowledged nor in a gap.
+
+    ``first`` is the first record handed on since the partition was assigned (None: none was,
+    and the answer is 0); ``gaps`` are offset ranges the fetches skipped (Faust counts them as
+    done).
+    """
+    if first is None:
+        return 0
+    done = set(acked)
+    spans = sorted((gap.start, gap.stop) for gap in gaps)
+    offset = first
+    while True:
+        if offset in done:
+            offset += 1
+            continue
+        jump = next((stop for start, stop in spans if start <= offset < stop), None)
+        if jump is None:
+            return offset
+        offset = jump
+
+
 async def seek_back(
     consumer: aiokafka.AIOKafkaConsumer,
-    handed: Mapping[aiokafka.TopicPartition, int],
+    resume: Mapping[aiokafka.TopicPartition, int],
     keep: Collection[str] = (),
 ) -> dict[aiokafka.TopicPartition, int | None]:
     """Seek every assigned partition back to the first record it must read again.
 
-    That is the committed offset where there is one above 0; otherwise the record after the
-    last one handed on (``handed``, read as it stands when the committed offsets are known),
-    or offset 0 if none was: the partition's beginning, and where retention has moved that
-    on, an offset out of range, which the consumer's ``earliest`` reset answers. Partitions of
-    the topics in ``keep`` are left to aiokafka. Returns the committed offsets, as aiokafka's
-    ``seek_to_committed`` does, for Faust's bookkeeping.
+    That is the committed offset where there is one above 0; otherwise ``resume`` (the first
+    record not finished), or offset 0 for a partition it does not name: the beginning, or
+    where retention has moved that on, an offset out of range, which the consumer's
+    ``earliest`` reset answers. Partitions of the topics in ``keep`` are left to aiokafka.
+    Returns the committed offsets, as aiokafka's ``seek_to_committed`` does, for Faust's
+    bookkeeping.
     """
     committed: dict[aiokafka.TopicPartition, int | None] = await consumer.seek_to_committed()
-    # No await from here on. A rebalance may have taken partitions away, and the streams may
-    # have been handed more records, while the committed offsets were fetched: both are read
-    # as they are now.
+    # Read with no await before the seeks: a rebalance may have taken partitions away while
+    # the committed offsets were fetched.
     assigned = consumer.assignment()
     for tp, offset in committed.items():
         if offset or tp.topic in keep or tp not in assigned:
             continue
-        last = handed.get(tp)
-        target = 0 if last is None else last + 1
+        target = resume.get(tp, 0)
         consumer.seek(tp, target)
         log.info(
             "%s-%d has no committed offset: reading again from offset %d",
@@ -120,41 +140,55 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return consumer
 
     async def seek_back(
-        self, handed: Mapping[Any, int], keep: Collection[str]
+        self, resume: Mapping[Any, int], keep: Collection[str]
     ) -> Mapping[Any, int | None]:
         committed: Mapping[Any, int | None] = await self.call_thread(
-            seek_back, self._ensure_consumer(), handed, keep
+            seek_back, self._ensure_consumer(), resume, keep
         )
         return committed
 
 
 class _Consumer(faust_aiokafka.Consumer):
-    """Faust's consumer, remembering what it handed on so it can seek back exactly."""
+    """Faust's consumer, seeking partitions without a committed offset back exactly."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # partition -> offset of the last record handed to the streams
-        self._handed: dict[Any, int] = {}
+        # partition -> the first record handed to the streams since it was assigned
+        self._first: dict[Any, int] = {}
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     def _to_message(self, tp: Any, record: Any) -> Any:
-        self._handed[tp] = record.offset
+        self._first.setdefault(tp, record.offset)
         return super()._to_message(tp, record)
 
     async def on_partitions_revoked(self, revoked: set[Any]) -> None:
         for tp in revoked:
-            self._handed.pop(tp, None)
+            self._first.pop(tp, None)
         await super().on_partitions_revoked(revoked)
 
+    def resume_points(self) -> dict[Any, int]:
+        """Per partition handed on since its assignment, the first record not finished."""
+        return {
+            tp: first_unfinished(
+                first,
+                self._acked.get(tp, ()),
+                [range(gap.begin, gap.end) for gap in self._gap.get(tp, ())],
+            )
+            for tp, first in self._first.items()
+        }
+
     async def seek_to_committed(self) -> Mapping[Any, int]:
-        # Faust's own typing says int; aiokafka gives None where nothing was committed, and
-        # Faust's perform_seek handles both.
+        # Worked out before the committed offsets are fetched, on the loop that acknowledges:
+        # records finished meanwhile are read again (a duplicate the dedup state and the
+        # ledger drop), never skipped.
+        resume = self.resume_points()
         thread = cast(_ConsumerThread, self._thread)
         keep = set(self.app.tables.changelog_topics)
-        # the live mapping: seek_back reads it on the consumer thread once the offsets are known
-        return cast(Mapping[Any, int], await thread.seek_back(self._handed, keep))
+        # Faust's typing says int; aiokafka gives None where nothing was committed, and
+        # Faust's perform_seek handles both.
+        return cast(Mapping[Any, int], await thread.seek_back(resume, keep))
 
 
 class TunedTransport(faust_aiokafka.Transport):

@@ -1,10 +1,10 @@
 """The worker's consumer seeks back exactly to the records Faust dropped, on a real broker.
 
-Faust drops the records it fetched while its flow was stopped and seeks back to read them
-again. ``seek_back`` (used by the worker's transport) sends a partition with a committed
-offset above 0 there; one without, or committed at 0, to the record after the last one the
-worker handed on, or to its beginning if it handed none; and leaves the topics it is told to
-keep (Faust's changelogs) where they are.
+On a rebalance Faust drops the records it fetched and those its agents had not started, and
+seeks back to read them again. ``seek_back`` (used by the worker's transport) sends a
+partition with a committed offset above 0 there; one without, or committed at 0, to the first
+record its streams did not finish, or to its beginning if it handed none on; and leaves the
+topics it is told to keep (Faust's changelogs) where they are.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from stream.broker.topics import TopicSpec, ensure_topics
 from stream.transport import seek_back
 from tests.support.kafka import produce
 
-CASES = ("committed", "fresh", "handed", "zero", "kept")
+CASES = ("committed", "fresh", "unfinished", "zero", "kept")
 
 
 async def _read_all(consumer: AIOKafkaConsumer, tps: list[TopicPartition], count: int) -> None:
@@ -30,7 +30,7 @@ async def _read_all(consumer: AIOKafkaConsumer, tps: list[TopicPartition], count
             await consumer.getmany(*tps, timeout_ms=200)
 
 
-async def test_seek_back_returns_to_the_first_record_not_handed_on(broker: Any) -> None:
+async def test_seek_back_returns_to_the_first_record_not_finished(broker: Any) -> None:
     tag = uuid.uuid4().hex[:8]
     topics = {case: f"seek-{case}-{tag}" for case in CASES}
     ensure_topics(broker.bootstrap, [TopicSpec(name=t, partitions=1) for t in topics.values()])
@@ -47,21 +47,21 @@ async def test_seek_back_returns_to_the_first_record_not_handed_on(broker: Any) 
     try:
         consumer.assign(list(tp.values()))
         # All three records of every partition are fetched, as Faust's fetcher would have
-        # done before its flow stopped; only some were handed on.
+        # done before its flow stopped; only some were finished.
         await _read_all(consumer, list(tp.values()), 3)
         await consumer.commit({tp["committed"]: OffsetAndMetadata(2, ""),
                                tp["zero"]: OffsetAndMetadata(0, "")})
-        handed = {tp["committed"]: 2, tp["handed"]: 0, tp["zero"]: 1, tp["kept"]: 0}
+        resume = {tp["committed"]: 3, tp["unfinished"]: 1, tp["zero"]: 2, tp["kept"]: 1}
 
-        committed = await seek_back(consumer, handed, keep={topics["kept"]})
+        committed = await seek_back(consumer, resume, keep={topics["kept"]})
 
-        assert committed == {tp["committed"]: 2, tp["fresh"]: None, tp["handed"]: None,
+        assert committed == {tp["committed"]: 2, tp["fresh"]: None, tp["unfinished"]: None,
                              tp["zero"]: 0, tp["kept"]: None}
         positions = {case: await consumer.position(tp[case]) for case in CASES}
-        assert positions == {"committed": 2, "fresh": 0, "handed": 1, "zero": 2, "kept": 3}
+        assert positions == {"committed": 2, "fresh": 0, "unfinished": 1, "zero": 2, "kept": 3}
         # and the records come again from there
-        again = await consumer.getmany(tp["fresh"], tp["handed"], timeout_ms=5000)
-        assert [r.offset for r in again.get(tp["handed"], [])][:1] == [1]
+        again = await consumer.getmany(tp["fresh"], tp["unfinished"], timeout_ms=5000)
+        assert [r.offset for r in again.get(tp["unfinished"], [])][:1] == [1]
         assert [r.offset for r in again.get(tp["fresh"], [])][:1] == [0]
     finally:
         await consumer.stop()
@@ -80,7 +80,7 @@ async def test_seek_back_skips_partitions_no_longer_assigned(broker: Any) -> Non
     await consumer.start()
     try:
         consumer.assign([kept])
-        # a partition handed on before a rebalance took it away: nothing to seek, no error
+        # a partition read before a rebalance took it away: nothing to seek, no error
         committed = await seek_back(consumer, {gone: 5})
         assert committed == {kept: None}
         assert await consumer.position(kept) == 0
