@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 import stream.engine.gate as gate_module
 import stream.engine.screens as screens_module
 from stream.engine import RuleSet, load_rules
-from stream.engine.gate import prefilter_available
-from stream.engine.ruleset import KeyGate
+from stream.engine.gate import KeyGate, prefilter_available
 from stream.engine.text import (
     _NON_ASCII_WORDISH,
     FieldText,
