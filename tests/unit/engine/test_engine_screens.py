@@ -7,7 +7,9 @@ through busy scratch space and refused or missing hyperscan.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -66,15 +68,25 @@ def test_presence_holds_every_key_that_occurs(title: str, body: str) -> None:
         assert found & {0, 1, 3, 6} == occurring & {0, 1, 3, 6}  # spelled keys: exact
 
 
-def test_presence_with_a_busy_scratch_says_it_cannot_tell() -> None:
-    presence = build_presence(PRESENCE_KEYS)
-    assert presence is not None and presence._labels.database is not None
+def _asked_mid_scan(
+    labels: Any, scanned: bytes, ask: Callable[[], set[int] | None]
+) -> list[set[int] | None]:
+    """What ``ask`` answers on each match of a screen's own scan of ``scanned``: its scratch
+    space is in use then, as when another thread scans."""
+    assert labels.database is not None
     inner: list[set[int] | None] = []
 
     def inside(report: int, start: int, end: int, flags: int, context: object) -> None:
-        inner.append(presence.present(b" red fox "))
+        inner.append(ask())
 
-    presence._labels.database.scan(b" red ", inside)
+    labels.database.scan(scanned, inside)
+    return inner
+
+
+def test_presence_with_a_busy_scratch_says_it_cannot_tell() -> None:
+    presence = build_presence(PRESENCE_KEYS)
+    assert presence is not None
+    inner = _asked_mid_scan(presence._labels, b" red ", lambda: presence.present(b" red fox "))
     assert inner == [None]
     assert presence.present(b" red fox ") == {0, 1, 4, 5}
 
@@ -136,13 +148,8 @@ def test_tails_are_found_exactly(title: str, body: str) -> None:
 
 def test_tails_with_a_busy_scratch_say_they_cannot_tell() -> None:
     tails = build_tails(_tail_terms())
-    assert tails is not None and tails._labels.database is not None
-    inner: list[set[int] | None] = []
-
-    def inside(report: int, start: int, end: int, flags: int, context: object) -> None:
-        inner.append(tails.occurring(b" redder fox "))
-
-    tails._labels.database.scan(b" red fox ", inside)
+    assert tails is not None
+    inner = _asked_mid_scan(tails._labels, b" red fox ", lambda: tails.occurring(b" redder fox "))
     assert inner == [None]
     assert tails.occurring(b" redder fox \x00 the quick brown foxes ") == {10, 11, 13}
     assert tails.occurring(b" the quick brownish foxes ") == {13}
