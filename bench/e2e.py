@@ -3,11 +3,13 @@
 Run from the repository root (corpus at ``../shared/corpus/``):
 
     .venv/bin/python bench/e2e.py [--brokers embedded,apache] [--articles 10000]
-        [--parts ceiling,one,two,latency]
+        [--parts ceiling,loop,one,two,latency]
 
 For each broker, in one run:
 
 (a) ceiling: a plain aiokafka consumer reads N articles already on a 4-partition topic;
+(a') engine loop: the same consumer reads them again, validating and evaluating each article
+    with the shipped rules as the worker's ingest handler does, and doing nothing else;
 (b) sustained: N corpus articles (cycled with new ids) are produced to a fresh 4-partition
     topic, then 1, then 2, real ``newsalert run`` workers (one consumer group) with the
     shipped rules read that backlog; the rate is taken from the workers'
@@ -31,7 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # noqa:
 
 from stream.app import fetch_max_wait_ms, producer_batch_bytes, rebalance_timeout  # noqa: E402
 from stream.broker import EmbeddedBroker, TopicSpec, ensure_topics  # noqa: E402
+from stream.engine import load_rules  # noqa: E402
+from stream.errors import ArticleError  # noqa: E402
+from stream.ingest import parse_article  # noqa: E402
+from stream.intake import IntakeTuning  # noqa: E402
 from stream.models import Article  # noqa: E402
 from stream.settings import Settings  # noqa: E402
 from tests.support.alerting import alerting_articles, capacity, encode  # noqa: E402
@@ -51,6 +57,8 @@ from tests.support.worker import WorkerProcess, unique_names  # noqa: E402
 
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "bbc-news-2225.jsonl"
 PARTITIONS = 4
+# Records per call of the ingest handler, as the worker's intake hands them over.
+CHUNK = IntakeTuning(max_wait_ms=0, rebalance_timeout_s=0.0).chunk
 
 
 def corpus_records(path: Path, count: int) -> list[tuple[bytes, bytes]]:
@@ -97,8 +105,13 @@ async def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]
     return time.perf_counter() - started
 
 
-async def raw_consume_rate(bootstrap: str, topic: str, count: int) -> float:
-    """(a) Records per second a bare aiokafka consumer reads: the ceiling of any worker."""
+async def raw_consume_rate(
+    bootstrap: str, topic: str, count: int, handle: Callable[[list[bytes]], None] | None = None
+) -> float:
+    """(a) Records per second a bare aiokafka consumer reads: the ceiling of any worker.
+
+    With ``handle``, each fetched batch's values are passed to it before the next fetch.
+    """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
         fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024,
@@ -112,10 +125,35 @@ async def raw_consume_rate(bootstrap: str, topic: str, count: int) -> float:
         started = time.perf_counter()
         while seen < count:
             batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
-            seen += sum(len(records) for records in batches.values())
+            values = [record.value for records in batches.values() for record in records]
+            seen += len(values)
+            if handle is not None:
+                for start in range(0, len(values), CHUNK):
+                    handle(values[start : start + CHUNK])
+                    await asyncio.sleep(0)  # as the worker's intake does between chunks
         return count / (time.perf_counter() - started)
     finally:
         await consumer.stop()
+
+
+def engine_loop(rules: Path) -> Callable[[list[bytes]], None]:
+    """(a') What every article costs the worker beyond the client: validate, then evaluate.
+
+    The same calls the worker's ingest handler makes (``stream.agents``), without anything
+    else a worker does (matches sent, offsets committed, Faust, metrics, web pages): the
+    fastest a single-process worker built on aiokafka and these rules could go.
+    """
+    ruleset = load_rules([rules])
+
+    def handle(values: list[bytes]) -> None:
+        for value in values:
+            try:
+                article = parse_article(value)
+            except ArticleError:
+                continue
+            ruleset.evaluate(article)
+
+    return handle
 
 
 def broker_env(kind: str) -> dict[str, str]:
@@ -249,12 +287,19 @@ async def run_broker(kind: str, args: argparse.Namespace, records: list[Any]) ->
         workdir = Path(tmp)
         parts = set(args.parts.split(","))
         out: dict[str, Any] = {}
-        if "ceiling" in parts:
+        if parts & {"ceiling", "loop"}:
             ceiling_topic = f"bench-ceiling-{int(time.time())}"
             ensure_topics(broker.bootstrap, [TopicSpec(name=ceiling_topic, partitions=PARTITIONS)])
             await produce(broker.bootstrap, ceiling_topic, records)
+        if "ceiling" in parts:
             out["ceiling"] = await raw_consume_rate(broker.bootstrap, ceiling_topic, len(records))
             print(f"[{kind}] (a) raw consume: {out['ceiling']:,.0f} articles/s", flush=True)
+        if "loop" in parts:
+            out["loop"] = await raw_consume_rate(
+                broker.bootstrap, ceiling_topic, len(records), engine_loop(REPO / "rules")
+            )
+            print(f"[{kind}] (a') consume, validate, evaluate: {out['loop']:,.0f} articles/s",
+                  flush=True)
         for name, workers in (("one", 1), ("two", 2)):
             if name in parts:
                 out[name] = await worker_rate(kind, broker.bootstrap, records, workers, workdir)
@@ -275,17 +320,20 @@ def _fmt(value: float | None, spec: str) -> str:
 
 def table(results: dict[str, dict[str, Any]], count: int, args: argparse.Namespace) -> str:
     rows = [
-        "| broker | (a) raw consume, articles/s | (b) 1 worker, articles/s | (b)/(a) "
+        "| broker | (a) raw consume, articles/s | (a') + validate, evaluate | (a')/(a) "
+        "| (b) 1 worker, articles/s | (b)/(a) "
         "| 2 workers, articles/s | speed-up | (c) p50 | (c) p99 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, r in results.items():
         ceiling = r.get("ceiling")
+        loop = r.get("loop")
         one = r["one"]["rate"] if "one" in r else None
         two = r["two"]["rate"] if "two" in r else None
         lat = r.get("latency")
         rows.append(
-            f"| {kind} | {_fmt(ceiling, '{:,.0f}')} | {_fmt(one, '{:,.0f}')} "
+            f"| {kind} | {_fmt(ceiling, '{:,.0f}')} | {_fmt(loop, '{:,.0f}')} "
+            f"| {_fmt(loop and ceiling and loop / ceiling, '{:.2f}')} | {_fmt(one, '{:,.0f}')} "
             f"| {_fmt(one and ceiling and one / ceiling, '{:.2f}')} | {_fmt(two, '{:,.0f}')} "
             f"| {_fmt(two and one and two / one, '{:.2f}x')} "
             f"| {_fmt(lat and lat['p50'] * 1000, '{:.0f} ms')} "
@@ -304,7 +352,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--latency-count", type=int, default=capacity())
     parser.add_argument("--rate", type=float, default=10.0, help="latency run, articles/s")
-    parser.add_argument("--parts", default="ceiling,one,two,latency",
+    parser.add_argument("--parts", default="ceiling,loop,one,two,latency",
                         help="which measurements to run (comma-separated subset)")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
