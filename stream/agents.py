@@ -20,6 +20,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from aiokafka.partitioner import DefaultPartitioner
 
+from stream import heap
 from stream.acks import InOrderAcks
 from stream.delivery import (
     DeadLetter,
@@ -270,6 +271,12 @@ def install(
     @app.task
     async def sample_lag() -> None:
         await asyncio.gather(*(sampler.run(_LAG_EVERY_S, stop) for sampler in samplers))
+
+    @app.task
+    async def settle_heap() -> None:
+        # Start-up is over: its objects live as long as the worker, so the collector's full
+        # passes need not walk them again (stream/heap.py).
+        await heap.keep_settled(stop)
 
     @app.task
     async def read_articles() -> None:
