@@ -33,13 +33,13 @@ from stream.delivery import (
 from stream.delivery.reload import watch_subscriptions
 from stream.dlq import redrive_destination, submit_redrive
 from stream.errors import ArticleError
-from stream.ingest import parse_article
+from stream.ingest import evaluate_batch, parse_article
 from stream.intake import Intake, IntakeTuning, ingest_group
 from stream.lag import LagSampler
 from stream.latency import article_timestamp, observe_delivery, stamp
 from stream.ledger_upkeep import LedgerUpkeep, PartitionTagged
 from stream.metrics import METRICS
-from stream.models import Alert, MatchRecord
+from stream.models import Alert, Article, MatchRecord
 from stream.rules_live import LiveRules
 from stream.runtime import Runtime
 from stream.settings import Settings
@@ -92,19 +92,20 @@ def install(
         METRICS.articles_consumed.inc(len(records))
         ruleset = rules.ruleset
         sent: list[Awaitable[Any]] = []
+        valid: list[tuple[ConsumerRecord[bytes, bytes], Article]] = []
         for record in records:
             try:
-                article = parse_article(record.value)
-                matches = ruleset.evaluate(article)
+                valid.append((record, parse_article(record.value)))
             except ArticleError as exc:
                 METRICS.articles_invalid.inc()
                 sent.append(await _dead_letter_article(topics, record, str(exc)))
-                continue
-            except Exception as exc:  # an engine fault must not stall the partition
-                log.exception("rule evaluation failed on %s/%s/%s", record.topic,
-                              record.partition, record.offset)
+        results = evaluate_batch(ruleset, [article for _, article in valid])
+        for (record, article), matches in zip(valid, results, strict=True):
+            if isinstance(matches, Exception):  # an engine fault must not stall the partition
+                log.error("rule evaluation failed on %s/%s/%s", record.topic, record.partition,
+                          record.offset, exc_info=matches)
                 sent.append(await _dead_letter_article(topics, record,
-                                                       f"rule evaluation failed: {exc!r}"))
+                                                       f"rule evaluation failed: {matches!r}"))
                 continue
             if not matches:
                 continue

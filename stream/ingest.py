@@ -1,17 +1,21 @@
 """Turn raw bytes from the articles topic into an ``Article``, or say precisely why not.
 
 The reason becomes the ``newsalert-error`` header of the dead-lettered message, so it must be
-short, human-readable and name the offending field.
+short, human-readable and name the offending field. :func:`evaluate_batch` then runs the
+rules over the valid articles of a batch, keeping a fault to the article that caused it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import ValidationError
 
+from stream.engine import RuleSet
 from stream.errors import ArticleError
-from stream.models import Article
+from stream.models import Article, Match
 
-__all__ = ["parse_article"]
+__all__ = ["evaluate_batch", "parse_article"]
 
 
 def parse_article(raw: bytes | str | None) -> Article:
@@ -44,3 +48,23 @@ def _reason(exc: ValidationError) -> str:
         else:
             parts.append(f"{where}: {err['msg']}")
     return "; ".join(parts)
+
+
+def evaluate_batch(ruleset: RuleSet, articles: Sequence[Article]) -> list[list[Match] | Exception]:
+    """Each article's matches, or the exception evaluating that article raised.
+
+    The batch is evaluated at once (the gate scans all of it in one go). Should that raise,
+    each article is evaluated again on its own, so an article that breaks the engine is the
+    only one to fail, and the caller can dead-letter it alone.
+    """
+    try:
+        return list(ruleset.evaluate_many(articles))
+    except Exception:  # found again below, article by article
+        pass
+    results: list[list[Match] | Exception] = []
+    for article in articles:
+        try:
+            results.append(ruleset.evaluate(article))
+        except Exception as exc:  # handed to the caller with its article
+            results.append(exc)
+    return results

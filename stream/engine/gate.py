@@ -9,16 +9,21 @@ Two engines give the same answers. A regex alternation, ``(?:^| )a +b(?: |$)`` p
 by RE2, is the reference and the fallback. Where hyperscan is installed, a database of plain
 literals answers first, several times faster: its SIMD literal matcher slows down on the
 `` +`` loops between a phrase's tokens (and on logical combinations of common tokens) about as
-much as RE2 does, so the database holds only literals, over the folded bytes of title and body
-padded with a space at each end and split by a NUL byte, which no literal holds:
+much as RE2 does, so the database holds literals (and one short pattern), over the folded
+bytes of title and body padded with a space at each end and split by a NUL byte, which no
+literal holds:
 
 * a one-token key is the literal `` t `` (`` t`` for a prefix key): exactly "some token is t";
 * a key of two or three tokens is spelled with every run of 1 to :data:`RUN_LIMIT` spaces
   between its tokens, which is the key itself whenever its runs are that short;
 * a longer phrase contributes one adjacent pair of its tokens the same way; the pair is
   necessary, so when it occurs the phrase alone is checked with its own small RE2 regex;
-* a run of more spaces than :data:`RUN_LIMIT` anywhere (18 of 2,225 news articles) is
+* a run of more spaces than :data:`RUN_LIMIT` before a token (18 of 2,225 news articles) is
   reported too, and RE2 answers for that article.
+
+Starting a scan costs about as much as scanning an article, so the articles of a batch are
+scanned at once (:meth:`KeyGate.admits_many`), joined by a byte no literal holds, and each
+match is charged to the article it ended in.
 
 One database and its scratch space per gate, reused by every scan and freed with the gate
 when a reload drops its rule set. A scan from a second thread while one is running (the
@@ -27,6 +32,8 @@ scratch is in use) is answered by RE2 instead, so the gate is safe from any thre
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -42,6 +49,7 @@ except ImportError:  # pragma: no cover - a platform without hyperscan wheels
     hyperscan = None  # type: ignore[assignment]
 
 __all__ = [
+    "BATCH_MARK",
     "GATE_MAX_MEM",
     "KeyGate",
     "build_gate",
@@ -55,6 +63,12 @@ GATE_MAX_MEM = 64 << 20
 _PROVEN = 0
 _LONG_RUN = 1
 _FIRST_PHRASE = 2
+# A run of more than RUN_LIMIT spaces, reported once, where it ends (not at every space of a
+# long run); a run at the very end of the bytes, after the last token, cannot matter.
+_LONG_RUN_PATTERN = b" {%d}[^ ]" % (RUN_LIMIT + 1)
+# Joins the articles of a batch scan: no literal holds it, so no match crosses it.
+BATCH_MARK = b"\x01"
+_PLUS_MARK = len(BATCH_MARK).__add__
 
 
 def prefilter_available() -> bool:
@@ -140,6 +154,40 @@ class KeyGate:
             return self._search(padded)
         return self._regex is not None and self._regex.search(padded) is not None
 
+    def admits_many(self, padded: Sequence[bytes]) -> list[bool]:
+        """:meth:`admits_padded` for each of several :meth:`fold` results, in one scan.
+
+        A scan has a fixed cost (about as much as scanning a whole article), so the articles
+        of a batch are joined by :data:`BATCH_MARK`, which no literal holds, and scanned once;
+        each match found is charged to the article its last byte is in. Every occurrence
+        is reported (a few per admitted article), since a literal reported only once per scan
+        would go unseen in the next article that holds it.
+        """
+        if self._database is None or len(padded) < 2:
+            return [self.admits_padded(one) for one in padded]
+        ends: list[tuple[int, int]] = []
+        try:
+            self._database.scan(BATCH_MARK.join(padded), _collect, context=ends)
+        except hyperscan.ScratchInUseError:  # another thread is scanning with this gate
+            return [self._regex_admits(one) for one in padded]
+        answers = [False] * len(padded)
+        if not ends:
+            return answers
+        # Where each article starts in the joined bytes: its length and a mark per article.
+        starts = list(itertools.accumulate(map(_PLUS_MARK, map(len, padded)), initial=0))
+        found: dict[int, dict[int, int]] = {}
+        kinds = self._kinds
+        for literal, end in ends:
+            # By its last byte: a long run's match ends on the mark after its article.
+            article = bisect.bisect_right(starts, end - 1) - 1
+            kind = kinds[literal]
+            end -= starts[article]
+            first = found.setdefault(article, {})
+            first[kind] = min(end, first.get(kind, end))
+        for article, first in found.items():
+            answers[article] = self._decide(padded[article], first)
+        return answers
+
     def admits_joined(self, joined: str) -> bool:
         """False only when none of the keys occurs in a :class:`FieldText` ``joined``."""
         if self._literal is None:
@@ -156,10 +204,19 @@ class KeyGate:
             return True
         except hyperscan.ScratchInUseError:  # another thread is scanning with this gate
             return self._regex.search(padded) is not None
+        return self._decide(padded, found)
+
+    def _regex_admits(self, padded: bytes) -> bool:
+        return self._regex is not None and self._regex.search(padded) is not None
+
+    def _decide(self, padded: bytes, found: dict[int, int]) -> bool:
+        """The answer for one article from the kinds its literals had, and where they ended."""
         if not found:
             return False
+        if _PROVEN in found:
+            return True
         if _LONG_RUN in found:
-            return self._regex.search(padded) is not None
+            return self._regex_admits(padded)
         return any(
             phrase.regex.search(padded, max(0, end - phrase.span)) is not None
             for phrase, end in ((self._phrases[kind], end) for kind, end in found.items())
@@ -184,6 +241,11 @@ def build_gate(keys: Sequence[str | None], *, prefilter: bool = True) -> KeyGate
 def _key_pattern(key: str) -> str:
     """The regex body of a fast-path key: its tokens with space runs between them."""
     return " +".join(key.split()) + ("(?: |$)" if key.endswith(" ") else "")
+
+
+def _collect(literal: int, start: int, end: int, flags: int, ends: object) -> None:
+    """The batch scan's callback: note which literal ended where."""
+    cast("list[tuple[int, int]]", ends).append((literal, end))
 
 
 def _on_match_for(kinds: tuple[int, ...]) -> Callable[[int, int, int, int, object], bool]:
@@ -243,7 +305,7 @@ def _prefilter(
         phrases[kind] = _Phrase(re2._Regexp(pattern.encode("ascii"), options), span)
         kinds.extend([kind] * len(spelled))
     if any(" " in key.strip() for key in keys):
-        literals.append(b" " * (RUN_LIMIT + 1))
+        literals.append(_LONG_RUN_PATTERN)
         kinds.append(_LONG_RUN)
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     try:
@@ -251,7 +313,10 @@ def _prefilter(
         # quadratic in their number (25 s for 8,000), distinct ones in milliseconds. Without
         # ``ids`` the binding numbers them so itself; given them, it keeps a reference to
         # each id object it reads, and every rebuild would leak the list's ints.
-        database.compile(expressions=literals, flags=hyperscan.HS_FLAG_SINGLEMATCH, literal=True)
+        # Compiled as patterns, not literals, for the long run's; the literals hold only
+        # [a-z0-9 ], which patterns read as themselves, and hyperscan still finds them as
+        # literals. No SINGLEMATCH: a batch scan must see a literal again in a later article.
+        database.compile(expressions=literals, flags=0)
     except hyperscan.error:
         return None, (), {}
     return database, tuple(kinds), phrases

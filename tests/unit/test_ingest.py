@@ -1,11 +1,18 @@
-"""Every kind of bad message gets a one-line reason naming the problem."""
+"""Every kind of bad message gets a one-line reason naming the problem; a batch of good ones
+is evaluated together, and an engine fault fails only the article that caused it."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from stream.engine import RuleSet, load_rules
+from stream.engine.text import FieldText
 from stream.errors import ArticleError, NewsalertError
-from stream.ingest import parse_article
+from stream.ingest import evaluate_batch, parse_article
+from stream.models import Article, Match
 
 GOOD = b'{"id": "a1", "title": "T", "body": "B", "source": "Wire", "published_at": null}'
 
@@ -40,3 +47,49 @@ def test_invalid_messages_say_why(raw: bytes | None, reason: str) -> None:
     assert isinstance(info.value, NewsalertError)
     assert isinstance(info.value, ValueError)
     assert "\n" not in str(info.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluating a batch: a fault stays with its article
+
+
+def _ruleset(tmp_path: Path) -> RuleSet:
+    path = tmp_path / "rules.yml"
+    rules = [{"id": "skip", "name": "Skip", "when": {"all": ["Armenia", "summit"]}}]
+    path.write_text(json.dumps({"rules": rules}), encoding="utf-8")
+    return load_rules([path])
+
+
+BATCH = [
+    Article(id="first", title="Armenia skips the summit", body="Yerevan stays away."),
+    Article(id="quiet", title="Weather", body="Rain in the north."),
+    Article(id="broken", title="Armenia and the summit", body="A second report."),
+    Article(id="last", title="Summit without Armenia", body="The seat stayed empty."),
+]
+
+
+def test_a_batch_gets_each_articles_matches(tmp_path: Path) -> None:
+    ruleset = _ruleset(tmp_path)
+    results = evaluate_batch(ruleset, BATCH)
+    assert results == [ruleset.evaluate(article) for article in BATCH]
+    assert [len(found) for found in results if isinstance(found, list)] == [1, 0, 1, 1]
+
+
+def test_an_engine_fault_fails_only_its_article(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ruleset = _ruleset(tmp_path)
+    expected = [ruleset.evaluate(article) for article in BATCH]
+    evaluate_fields = ruleset._evaluate_fields
+
+    def fragile(article: Article, fields: list[FieldText]) -> list[Match]:
+        if article.id == "broken":
+            raise RuntimeError("engine fault")
+        return evaluate_fields(article, fields)
+
+    monkeypatch.setattr(ruleset, "_evaluate_fields", fragile)
+    results = evaluate_batch(ruleset, BATCH)
+    fault = results[2]
+    assert isinstance(fault, RuntimeError) and str(fault) == "engine fault"
+    assert results[:2] + results[3:] == expected[:2] + expected[3:]
+    assert evaluate_batch(ruleset, []) == []

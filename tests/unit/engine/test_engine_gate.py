@@ -329,6 +329,19 @@ def test_gated_equals_ungated(property_rules: RuleSet, title: str, body: str) ->
     assert property_rules.evaluate(article) == property_rules.evaluate(article, gate=False)
 
 
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pairs=st.lists(st.tuples(fields, fields), max_size=6))
+def test_a_batch_equals_one_at_a_time(
+    property_rules: RuleSet, pairs: list[tuple[str, str]]
+) -> None:
+    articles = [Article(id=f"a{i}", title=t, body=b) for i, (t, b) in enumerate(pairs)]
+    assert property_rules.evaluate_many(articles) == [
+        property_rules.evaluate(article, gate=False) for article in articles
+    ]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "fired"),
     [
@@ -393,8 +406,12 @@ def test_corpus_gated_equals_ungated(
     path.write_text(_generated_rules(corpus), encoding="utf-8")
     fired = 0
     for ruleset in (_load([REPO / "rules"], prefilter), _load([path], prefilter)):
+        each = []
         for article in corpus:
             gated = ruleset.evaluate(article)
             assert gated == ruleset.evaluate(article, gate=False), article.id
             fired += len(gated)
+            each.append(gated)
+        batches = [corpus[start : start + 200] for start in range(0, len(corpus), 200)]
+        assert [found for batch in batches for found in ruleset.evaluate_many(batch)] == each
     assert fired > 50

@@ -159,25 +159,110 @@ PIECES = [
     *KEY_WORDS, "Red", "FOX", "foxes", " ", "  ", ", ", "\n", "-" * RUN_LIMIT, LONG,
     "\u00a3", "\u2019", "\u00e9", "\x00",
 ]
+# Keys of one to five key words, each a whole phrase or a prefix (True).
+key_sets = st.lists(
+    st.tuples(st.lists(st.sampled_from(KEY_WORDS), min_size=1, max_size=5), st.booleans()),
+    min_size=1,
+    max_size=5,
+)
+
+
+def pieces(most: int) -> st.SearchStrategy[str]:
+    """Texts of up to ``most`` pieces: key words, their variants, separators, long runs."""
+    return st.lists(st.sampled_from(PIECES), max_size=most).map("".join)
+
+
+def key_texts(keys: list[tuple[list[str], bool]]) -> list[str]:
+    return [" " + " ".join(tokens) + ("" if prefix else " ") for tokens, prefix in keys]
 
 
 @settings(max_examples=400, deadline=None)
 @given(
-    keys=st.lists(
-        st.tuples(st.lists(st.sampled_from(KEY_WORDS), min_size=1, max_size=5), st.booleans()),
-        min_size=1,
-        max_size=5,
-    ),
-    title=st.lists(st.sampled_from(PIECES), max_size=12).map("".join),
-    body=st.lists(st.sampled_from(PIECES), max_size=30).map("".join),
+    keys=key_sets,
+    title=pieces(12),
+    body=pieces(30),
 )
 def test_admits_text_equals_a_joined_search(
     keys: list[tuple[list[str], bool]], title: str, body: str
 ) -> None:
-    texts = [" " + " ".join(tokens) + ("" if prefix else " ") for tokens, prefix in keys]
+    texts = key_texts(keys)
     expected = reference(texts, title, body)
     assert KeyGate(texts).admits_text(title, body) == expected
     assert KeyGate(texts, prefilter=False).admits_text(title, body) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# A batch of articles in one scan
+
+
+def _folds(gate: KeyGate, pairs: list[tuple[str, str]]) -> list[bytes]:
+    folds = [gate.fold(title, body) for title, body in pairs]
+    assert all(padded is not None for padded in folds)
+    return [padded for padded in folds if padded is not None]
+
+
+@pytest.mark.parametrize(
+    ("pairs", "expected"),
+    [
+        # A key cut in two by the end of one article and the start of the next is in neither.
+        ([("", "a red"), ("fox and", "more")], [False, False]),
+        ([("", "the quick brown"), ("fox jumps", "")], [False, False]),
+        # A long run at the end of one article, the rest of a key in the next.
+        ([("", f"red{LONG}"), ("fox", "")], [False, False]),
+        ([("", f"red{LONG}cat"), ("", f"red{LONG}fox"), ("", "")], [False, True, False]),
+        # The same key in several articles is found in each (every occurrence is reported).
+        ([("", "red fox")] * 3 + [("", "cat")] + [("red  fox", "")], [True] * 3 + [False, True]),
+        # A phrase's pair early in one article, the phrase whole in a later one.
+        ([("", "brown fox jumps"), ("", "x"), ("", "the quick brown fox jumps")],
+         [False, False, True]),
+        ([("", "lazy"), ("dogs", "")], [False, False]),
+        ([("", "red fox")], [True]),
+        ([], []),
+    ],
+)
+def test_admits_many_charges_each_match_to_its_article(
+    pairs: list[tuple[str, str]], expected: list[bool]
+) -> None:
+    gate = KeyGate(KEYS)
+    folds = _folds(gate, pairs)
+    assert gate.admits_many(folds) == expected
+    assert [gate.admits_padded(padded) for padded in folds] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    keys=key_sets,
+    pairs=st.lists(
+        st.tuples(pieces(8), pieces(20)),
+        max_size=8,
+    ),
+)
+def test_admits_many_equals_one_at_a_time(
+    keys: list[tuple[list[str], bool]], pairs: list[tuple[str, str]]
+) -> None:
+    texts = key_texts(keys)
+    gate = KeyGate(texts)
+    folds = [gate.fold(title, body) for title, body in pairs]
+    padded = [one for one in folds if one is not None]
+    expected = [
+        reference(texts, title, body)
+        for (title, body), one in zip(pairs, folds, strict=True)
+        if one is not None
+    ]
+    assert gate.admits_many(padded) == expected
+
+
+def test_a_batch_on_a_busy_scratch_space_is_answered_by_re2() -> None:
+    gate = KeyGate(KEYS)
+    assert gate._database is not None
+    folds = _folds(gate, [("", "a red  fox"), ("", "a red cat"), ("", f"red{LONG}fox")])
+    answers: list[list[bool]] = []
+
+    def inside(report: int, start: int, end: int, flags: int, context: object) -> None:
+        answers.append(gate.admits_many(folds))
+
+    gate._database.scan(b" red fox ", inside)
+    assert answers == [[True, False, True]]
 
 
 # ---------------------------------------------------------------------------------------------
