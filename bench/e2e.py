@@ -3,7 +3,7 @@
 Run from the repository root (corpus at ``../shared/corpus/``):
 
     .venv/bin/python bench/e2e.py [--brokers embedded,apache] [--articles 10000]
-        [--parts ceiling,loop,one,two,latency]
+        [--parts ceiling,loop,one,two,latency] [--rounds 1]
 
 For each broker, in one run:
 
@@ -294,26 +294,56 @@ async def run_broker(kind: str, args: argparse.Namespace, records: list[Any]) ->
             ceiling_topic = f"bench-ceiling-{int(time.time())}"
             ensure_topics(broker.bootstrap, [TopicSpec(name=ceiling_topic, partitions=PARTITIONS)])
             await produce(broker.bootstrap, ceiling_topic, records)
-        if "ceiling" in parts:
-            out["ceiling"] = await raw_consume_rate(broker.bootstrap, ceiling_topic, len(records))
-            print(f"[{kind}] (a) raw consume: {out['ceiling']:,.0f} articles/s", flush=True)
-        if "loop" in parts:
-            out["loop"] = await raw_consume_rate(
-                broker.bootstrap, ceiling_topic, len(records), engine_loop(REPO / "rules")
-            )
-            print(f"[{kind}] (a') consume, validate, evaluate: {out['loop']:,.0f} articles/s",
-                  flush=True)
-        for name, workers in (("one", 1), ("two", 2)):
-            if name in parts:
-                out[name] = await worker_rate(kind, broker.bootstrap, records, workers, workdir)
-                print(f"[{kind}] (b) {workers} worker(s): {out[name]['rate']:,.0f} articles/s",
-                      flush=True)
+        rounds: list[dict[str, float]] = []
+        runs: list[dict[str, float]] = []
+        for number in range(1, args.rounds + 1):
+            tag = f"[{kind}]" if args.rounds == 1 else f"[{kind} {number}/{args.rounds}]"
+            rates: dict[str, float] = {}
+            if "ceiling" in parts:
+                rates["ceiling"] = await raw_consume_rate(
+                    broker.bootstrap, ceiling_topic, len(records)
+                )
+                print(f"{tag} (a) raw consume: {rates['ceiling']:,.0f} articles/s", flush=True)
+            if "loop" in parts:
+                rates["loop"] = await raw_consume_rate(
+                    broker.bootstrap, ceiling_topic, len(records), engine_loop(REPO / "rules")
+                )
+                print(f"{tag} (a') consume, validate, evaluate: {rates['loop']:,.0f} "
+                      "articles/s", flush=True)
+            for name, workers in (("one", 1), ("two", 2)):
+                if name in parts:
+                    found = await worker_rate(kind, broker.bootstrap, records, workers, workdir)
+                    rates[name] = found["rate"]
+                    runs.append({"workers": workers, **found})
+                    print(f"{tag} (b) {workers} worker(s): {rates[name]:,.0f} articles/s "
+                          f"(largest share {found['max_share']:.0%})", flush=True)
+            rounds.append(rates)
+        out.update(summarize(rounds), worker_runs=runs)
         if "latency" in parts:
             lat = out["latency"] = await latency(
                 kind, broker.bootstrap, args.latency_count, args.rate, workdir
             )
             print(f"[{kind}] (c) latency p50 {lat['p50'] * 1000:.0f} ms, "
                   f"p99 {lat['p99'] * 1000:.0f} ms", flush=True)
+    return out
+
+
+def summarize(rounds: list[dict[str, float]]) -> dict[str, Any]:
+    """Each rate's median over the rounds, and each ratio as the median of the rounds' own.
+
+    The ceiling moves between runs on a shared machine; a ratio taken within a round compares
+    measurements minutes apart, which is fairer than one median divided by another.
+    """
+    out: dict[str, Any] = {"rounds": rounds}
+    for name in ("ceiling", "loop", "one", "two"):
+        values = [rates[name] for rates in rounds if name in rates]
+        if values:
+            out[name] = statistics.median(values)
+    pairs = {"loop": "ceiling", "one": "ceiling", "two": "one"}
+    for name, base in pairs.items():
+        ratios = [rates[name] / rates[base] for rates in rounds if name in rates and base in rates]
+        if ratios:
+            out[f"{name}/{base}"] = statistics.median(ratios)
     return out
 
 
@@ -329,22 +359,25 @@ def table(results: dict[str, dict[str, Any]], count: int, args: argparse.Namespa
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, r in results.items():
-        ceiling = r.get("ceiling")
-        loop = r.get("loop")
-        one = r["one"]["rate"] if "one" in r else None
-        two = r["two"]["rate"] if "two" in r else None
         lat = r.get("latency")
         rows.append(
-            f"| {kind} | {_fmt(ceiling, '{:,.0f}')} | {_fmt(loop, '{:,.0f}')} "
-            f"| {_fmt(loop and ceiling and loop / ceiling, '{:.2f}')} | {_fmt(one, '{:,.0f}')} "
-            f"| {_fmt(one and ceiling and one / ceiling, '{:.2f}')} | {_fmt(two, '{:,.0f}')} "
-            f"| {_fmt(two and one and two / one, '{:.2f}x')} "
+            f"| {kind} | {_fmt(r.get('ceiling'), '{:,.0f}')} | {_fmt(r.get('loop'), '{:,.0f}')} "
+            f"| {_fmt(r.get('loop/ceiling'), '{:.2f}')} | {_fmt(r.get('one'), '{:,.0f}')} "
+            f"| {_fmt(r.get('one/ceiling'), '{:.2f}')} | {_fmt(r.get('two'), '{:,.0f}')} "
+            f"| {_fmt(r.get('two/one'), '{:.2f}x')} "
             f"| {_fmt(lat and lat['p50'] * 1000, '{:.0f} ms')} "
             f"| {_fmt(lat and lat['p99'] * 1000, '{:.0f} ms')} |"
         )
     rows.append("")
     rows.append(f"N = {count:,} articles; latency over {args.latency_count} alerting articles "
                 f"at {args.rate:g}/s.")
+    if args.rounds > 1:
+        rows.append(f"Medians of {args.rounds} rounds taking turns; each ratio is the median "
+                    "of the rounds' own ratios. Per round:")
+        for kind, r in results.items():
+            for number, rates in enumerate(r["rounds"], 1):
+                figures = ", ".join(f"{name} {rate:,.0f}" for name, rate in rates.items())
+                rows.append(f"- {kind} {number}: {figures}")
     return "\n".join(rows)
 
 
@@ -357,6 +390,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="latency run, articles/s")
     parser.add_argument("--parts", default="ceiling,loop,one,two,latency",
                         help="which measurements to run (comma-separated subset)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat (a), (a') and (b) this many times, taking turns")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
     if not args.corpus.exists():
