@@ -32,6 +32,7 @@ from datetime import date
 from stream.engine.compiler import Group, Matcher, NearNode, Node, TermTable
 from stream.engine.evaluate import CompiledRule, match_rule
 from stream.engine.gate import GATE_MAX_MEM, KeyGate, build_gate
+from stream.engine.groups import RequiredGroups
 from stream.engine.schema import Example, ExpectSpec
 from stream.engine.screens import KeyPresence, TailScreen, build_presence, build_tails
 from stream.engine.text import FieldText, fast_fold
@@ -123,6 +124,7 @@ class RuleSet:
             for key in anchor:
                 self._trigger.setdefault(key, []).append(position)
         self._trigger_keys = frozenset(self._trigger)
+        self._groups = RequiredGroups(self._required_keys)
         self._gate: KeyGate | None = None
         self._presence: KeyPresence | None = None
         if not self._always:
@@ -237,11 +239,9 @@ class RuleSet:
         for key in present & self._trigger_keys:
             candidates.update(trigger[key])
         # Cheap necessary condition first: every required set must have a key present.
-        required = self._required_keys
-        lacks = present.isdisjoint
-        survivors = [
-            position for position in sorted(candidates) if not any(map(lacks, required[position]))
-        ]
+        satisfied = self._groups.satisfied(present)
+        of_rule = self._groups.of_rule
+        survivors = [position for position in sorted(candidates) if of_rule[position] <= satisfied]
         if not survivors:
             return []
         # Then on terms: a key present may still be a phrase whose tail is missing.
@@ -279,14 +279,14 @@ class RuleSet:
         present = None if self._presence is None else self._presence.present(padded)
         if present is None:
             return True
-        required = self._required_keys
-        lacks = present.isdisjoint
+        satisfied = self._groups.satisfied(present)
+        of_rule = self._groups.of_rule
         trigger = self._trigger
         survivors = {
             position
             for key in present & self._trigger_keys
             for position in trigger[key]
-            if not any(map(lacks, required[position]))
+            if of_rule[position] <= satisfied
         }
         tails = self._tails
         if not survivors or tails is None:
