@@ -5,17 +5,20 @@ article, the tokenizer and the automaton still cost about 100 µs, only to learn
 admitted articles, that some other key a candidate rule requires is missing. Two screens
 answer that from the same folded bytes (:meth:`~stream.engine.gate.KeyGate.fold`), each in
 one hyperscan scan: :class:`KeyPresence` for every required key, :class:`TailScreen` for the
-terms that go on after a prefix. Both give supersets, so a rule they rule out cannot fire.
-Without hyperscan, or if it refuses a set, they are not built and every rule goes on to the
-tokenizer.
+terms that go on after a prefix. Both are exact for what they can spell and report the rest,
+so a rule they rule out cannot fire. Without hyperscan, or if it refuses a set, they are not
+built and every rule goes on to the tokenizer.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import cast
 
-from stream.engine.spelling import FAST_TOKEN, RUN_LIMIT, spell_key
+import re2
+
+from stream.engine.spelling import FAST_TOKEN, RUN_LIMIT, SPELLED_TOKENS, spell_key
 
 try:
     import hyperscan
@@ -26,48 +29,64 @@ __all__ = ["KeyPresence", "TailScreen", "build_presence", "build_tails"]
 
 # KeyPresence's label for a long space run; automaton keys are numbered from 0.
 _LONG_RUN_KEY = -1
+_LONG_RUN = b" " * (RUN_LIMIT + 1)
+_LONG_RUNS = re.compile(b" {%d,}" % (RUN_LIMIT + 1))
 
 
 class KeyPresence:
-    """Which automaton keys may occur in :meth:`KeyGate.fold` bytes: a superset, in one scan.
+    """Which automaton keys occur in :meth:`KeyGate.fold` bytes, in one scan.
 
     Once the gate admits an article, it still takes the tokenizer and the automaton (about
     100 µs) to learn that most admitted articles lack some other key every candidate rule
-    requires. The same literals as the gate's, for every required key, answer that first:
-    keys of up to three tokens exactly, a longer phrase whenever a pair of its tokens occurs,
-    every phrase when a long space run does, and keys that cannot be spelled (``re:`` terms,
-    non-ASCII tokens) always. None of it needs RE2, so it is built only with hyperscan.
+    requires. The same literals as the gate's, for every required key, answer that first,
+    exactly for every key that can be spelled: keys of up to three tokens by their literals,
+    a longer phrase by a pair of its tokens and then its own regex. Text with a space run
+    longer than the literals spell (2 articles in 100) is scanned again with its runs cut to
+    :data:`RUN_LIMIT` spaces, which leaves its tokens as they were. Keys that cannot be
+    spelled (``re:`` terms, non-ASCII tokens) are always reported.
     """
 
     def __init__(self, keys: dict[int, str | None]) -> None:
         literals: list[bytes] = []
         self._kinds: list[int] = []
         always = set()
-        phrases = set()
+        spaced = False  # whether a key has a space between tokens, which a long run may hold
+        phrases: dict[int, re2._Regexp] = {}
+        options = re2.Options()
+        options.log_errors = False
         for key, text in keys.items():
             tokens = [] if text is None else text.split()
             if text is None or not all(map(FAST_TOKEN.fullmatch, tokens)):
                 always.add(key)
                 continue
-            if len(tokens) > 1:
-                phrases.add(key)
-            spelled = spell_key(tokens, text.endswith(" "))
+            closed = text.endswith(" ")
+            spaced = spaced or len(tokens) > 1
+            if len(tokens) > SPELLED_TOKENS:
+                pattern = " " + " +".join(tokens) + (" " if closed else "")
+                # Built directly: re2.compile's module-wide cache would keep it after reloads.
+                phrases[key] = re2._Regexp(pattern.encode("ascii"), options)
+            spelled = spell_key(tokens, closed)
             literals.extend(spelled)
             self._kinds.extend([key] * len(spelled))
         self.always = frozenset(always)
-        self._phrases = frozenset(phrases)
-        if phrases:
-            literals.append(b" " * (RUN_LIMIT + 1))
+        self._phrases = phrases
+        self._phrase_keys = frozenset(phrases)
+        if spaced:
+            literals.append(_LONG_RUN)
             self._kinds.append(_LONG_RUN_KEY)
         self._labels = _LabelScan(literals, self._kinds, literal=True)
 
     def present(self, padded: bytes) -> set[int] | None:
-        """Every key that may occur (a superset); None if the scratch is busy right now."""
+        """Every key that occurs (and every unspellable one); None if the scratch is busy."""
         found = self._labels.scan(padded, self.always)
+        if found is not None and _LONG_RUN_KEY in found:
+            padded = _LONG_RUNS.sub(_LONG_RUN[:RUN_LIMIT], padded)
+            found = self._labels.scan(padded, self.always)
         if found is None:
             return None
-        if _LONG_RUN_KEY in found:
-            found |= self._phrases
+        for key in found & self._phrase_keys:  # only a pair of its tokens was seen
+            if self._phrases[key].search(padded) is None:
+                found.discard(key)
         return found
 
 

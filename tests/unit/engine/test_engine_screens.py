@@ -21,7 +21,7 @@ from stream.engine.gate import KeyGate, prefilter_available
 from stream.engine.screens import build_presence, build_tails
 from stream.engine.text import FieldText, split_term
 from stream.models import Article
-from tests.unit.engine.test_engine_gate_prefilter import LONG, PIECES, RefusingDatabase
+from tests.unit.engine.test_engine_gate_prefilter import PIECES, RefusingDatabase
 
 pytestmark = pytest.mark.skipif(
     not prefilter_available(), reason="hyperscan is not installed on this platform"
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(
 
 
 # ---------------------------------------------------------------------------------------------
-# KeyPresence: the keys that may occur, a superset of the automaton's, exact for short keys
+# KeyPresence: the keys that occur, as the automaton finds them, and the unspellable ones
 
 PRESENCE_KEYS = {
     0: " red ", 1: " red fox ", 2: " the quick brown fox jumps ", 3: " qu", 4: None,
@@ -50,7 +50,7 @@ def _fold_both_ways(title: str, body: str) -> tuple[bytes, tuple[str, str]] | No
     title=st.lists(st.sampled_from(PIECES), max_size=12).map("".join),
     body=st.lists(st.sampled_from([*PIECES, "brown", "jumps"]), max_size=30).map("".join),
 )
-def test_presence_holds_every_key_that_occurs(title: str, body: str) -> None:
+def test_presence_finds_exactly_the_keys_that_occur(title: str, body: str) -> None:
     presence = build_presence(PRESENCE_KEYS)
     assert presence is not None
     folded = _fold_both_ways(title, body)
@@ -63,9 +63,30 @@ def test_presence_holds_every_key_that_occurs(title: str, body: str) -> None:
         key for key, text in PRESENCE_KEYS.items()
         if text is not None and any(text in field for field in joined)
     }
-    assert occurring | {4, 5} <= found  # a re: key and a non-ASCII one are always there
-    if LONG.encode() not in padded:  # (a multi-byte character folds to a run of spaces)
-        assert found & {0, 1, 3, 6} == occurring & {0, 1, 3, 6}  # spelled keys: exact
+    assert found == occurring | {4, 5}  # a re: key and a non-ASCII one are always there
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # A long run inside a key: scanned again with the run cut, found like any other.
+        (f"red{' ' * 12}fox", {0, 1}),
+        (f"red{' ' * 12}cat and fox{' ' * 9}den", {0, 6}),
+        # A long phrase is found by a pair of its tokens, then checked whole (3 is " qu").
+        ("quick brown fox jumps", {3}),
+        ("the quick brown fox jumps", {2, 3}),
+        (f"the  quick{' ' * 20}brown fox jumps", {2, 3}),
+        ("the quick brown fox jumped", {3}),
+    ],
+)
+def test_presence_is_exact_past_long_runs_and_for_long_phrases(
+    body: str, expected: set[int]
+) -> None:
+    presence = build_presence(PRESENCE_KEYS)
+    assert presence is not None
+    padded = KeyGate([" red "]).fold("", body)
+    assert padded is not None
+    assert presence.present(padded) == expected | {4, 5}
 
 
 def _asked_mid_scan(
