@@ -25,6 +25,7 @@ from stream.engine import load_rules
 from stream.engine.gate import KeyGate, prefilter_available
 from stream.engine.spelling import RUN_LIMIT
 from stream.engine.text import (
+    _LATIN1_FOLD,
     _NON_ASCII_WORDISH,
     FieldText,
     _unicode_tokens,
@@ -99,6 +100,31 @@ def test_latin1_fold_keeps_the_tokens_and_flags_word_characters(text: str) -> No
     assert (folded is None) == unfoldable
     if folded is not None:
         assert folded.decode("ascii").split() == _unicode_tokens(text)
+
+
+# Signs past U+00FF as English news has them (quotes, dashes, ellipsis, euro, trade mark), an
+# astral symbol, a lone surrogate, and Latin-1 signs: none of them a word character.
+typographic_text = st.text(
+    alphabet=st.sampled_from(
+        [
+            *"Ab9 .,'\"-\n\u00a3\u00a0\u00bb",
+            *"\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u20ac\u2122",
+            "\U0001f600", "\ud800", "x",
+        ]
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(typographic_text)
+def test_typographic_signs_fold_to_one_space_each(text: str) -> None:
+    """Folded from the UTF-8 bytes: the same bytes as copying each sign as "?", a separator."""
+    folded = fast_fold(text)
+    assert folded is not None
+    assert len(folded) == len(text)
+    assert folded == text.encode("latin-1", "replace").translate(_LATIN1_FOLD)
+    assert folded.decode("ascii").split() == _unicode_tokens(text)
 
 
 @settings(max_examples=300, deadline=None)
