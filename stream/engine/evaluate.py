@@ -10,7 +10,7 @@ ties break on field then position.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -134,11 +134,33 @@ def _near(node: NearNode, ctx: _Context, fields: frozenset[int]) -> _Result:
             return _FAIL
         per_group.append(occs)
 
-    def segment(occ: Occ) -> tuple[int, int]:
-        if node.across:
-            return (occ.field, 0)
+    def by_field(occ: Occ) -> tuple[int, int]:
+        return (occ.field, 0)
+
+    def by_sentence(occ: Occ) -> tuple[int, int]:
         return (occ.field, ctx.fields[occ.field].sentence_of(occ.first))
 
+    windows = _windows(per_group, by_field, node.within)
+    if windows and not node.across:
+        # Sentence numbers take a pass over the whole field, so they are asked for only once
+        # the field alone holds a window: a window inside one sentence is never shorter than
+        # the field's (its occurrences are among the field's), so without one there is none.
+        windows = _windows(per_group, by_sentence, node.within)
+    if not windows:
+        return _FAIL
+    windows.sort()
+    return _Result(True, list(windows[0].occs), windows)
+
+
+def _windows(
+    per_group: list[list[Occ]], segment: Callable[[Occ], tuple[int, int]], within: int
+) -> list[Window]:
+    """Each occurrence's tightest window with the other groups in its segment, if close enough.
+
+    For every occurrence (the anchor), each other group contributes its occurrence that starts
+    at or before the anchor in the same segment and reaches furthest; the window runs from the
+    earliest end among them to the anchor.
+    """
     # Per group and segment: starts in order, and the occurrence reaching furthest so far.
     indexes: list[dict[tuple[int, int], tuple[list[int], list[Occ]]]] = []
     for occs in per_group:
@@ -167,13 +189,10 @@ def _near(node: NearNode, ctx: _Context, fields: frozenset[int]) -> _Result:
             else:
                 low = min(o.last for o in chosen)
                 distance = max(0, anchor.first - low + 1)
-                if distance <= node.within:
+                if distance <= within:
                     first = min(o.first for o in chosen)
                     windows.append(Window(distance, anchor.field, first, tuple(sorted(chosen))))
-    if not windows:
-        return _FAIL
-    windows.sort()
-    return _Result(True, list(windows[0].occs), windows)
+    return windows
 
 
 def _choose_entity(rule: CompiledRule, ctx: _Context, windows: list[Window]) -> Occ | None:
