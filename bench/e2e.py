@@ -347,6 +347,13 @@ def summarize(rounds: list[dict[str, float]]) -> dict[str, Any]:
     return out
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else spec.format(value)
 
@@ -390,7 +397,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="latency run, articles/s")
     parser.add_argument("--parts", default="ceiling,loop,one,two,latency",
                         help="which measurements to run (comma-separated subset)")
-    parser.add_argument("--rounds", type=int, default=1,
+    parser.add_argument("--rounds", type=_positive, default=1,
                         help="repeat (a), (a') and (b) this many times, taking turns")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
