@@ -10,10 +10,12 @@ Folding = NFKC, case folding, then stripping diacritics, so "Arménia", "ARMENIA
 "armenia" are one token. Article offsets are kept in the original string, so evidence points
 at the characters the reader sees.
 
-Most English news has no non-ASCII *word* character but accented Latin-1 letters ("£", "—"
-and curly quotes separate tokens anyway, and "é" folds to "e" character for character), so
-:func:`fast_fold` turns such a field into folded bytes with two C-level passes; the rule set's
-early-reject gate searches those bytes before any token list exists.
+Most English news has no non-ASCII *word* character but letters that fold to one ASCII
+letter ("£", "—" and curly quotes separate tokens anyway, and "é" or the "ğ" of Erdoğan fold
+to "e" and "g" character for character), so :func:`fast_fold` turns such a field into folded
+bytes with a few C-level passes; the rule set's early-reject gate searches those bytes before
+any token list exists. Only a word character that folds to something else ("ß", "ł",
+Cyrillic) sends a field to the Unicode tokenizer.
 """
 
 from __future__ import annotations
@@ -117,6 +119,13 @@ _LATIN1_FOLD = _ASCII_FOLD[:128] + bytes(map(_latin1_byte, range(128, 256)))
 _LATIN1_FIELDS_FOLD = bytes([FIELD_MARK]) + _LATIN1_FOLD[1:]
 
 
+@lru_cache(maxsize=4096)
+def _ascii_letter(char: str) -> str | None:
+    """The one ASCII letter or digit ``char`` folds to, if it folds to one."""
+    folded = fold(char)
+    return folded if len(folded) == 1 and folded.isascii() and folded.isalnum() else None
+
+
 def fast_fold(text: str) -> bytes | None:
     """``text`` as bytes of ``[a-z0-9 ]`` (tokens lowercased, separators blanked), or None.
 
@@ -161,9 +170,16 @@ def _fold_bytes(text: str, table: bytes, latin1_table: bytes) -> bytes | None:
             # the table and its continuation bytes deleted, in the same pass. Still one byte
             # per character, and about 2 µs sooner than the Latin-1 copy below for 2.4 KB.
             return encoded.translate(table, _UTF8_CONTINUATION)
-        if _WIDE_WORDISH.search(rest) is not None:
-            return None
-        # Accented letters too: each character past U+00FF is copied as "?", a separator.
+        for char in set(_WIDE_WORDISH.findall(rest)):
+            # A letter past U+00FF that folds to one ASCII letter ("ğ" in Erdoğan, "š" in
+            # Babiš, "İ") is spelled as that letter, one character for one, so offsets stay
+            # put; any other word character there ("ł", Cyrillic, a combining mark) needs
+            # the Unicode tokenizer.
+            letter = _ascii_letter(char)
+            if letter is None:
+                return None
+            text = text.replace(char, letter)
+        # Each other character past U+00FF is copied as "?", a separator.
         folded = text.encode("latin-1", "replace").translate(latin1_table)
     return None if _WORDISH in folded else folded
 
@@ -208,6 +224,7 @@ class FieldText:
     _token_offsets: list[int] | None = field(init=False, default=None)
     _unicode: bool = field(init=False, default=False)
     _joined_lookups: int = field(init=False, default=0)
+    _folded: bytes | None = field(init=False, default=None)
 
     def __post_init__(self, folded: bytes | None) -> None:
         text = self.text
@@ -219,6 +236,7 @@ class FieldText:
             # separators. Token lengths are unchanged, so offsets can later be computed
             # arithmetically.
             self.joined = " " + " ".join(folded.decode("ascii").split()) + " "
+            self._folded = folded
         else:
             # Offsets are found again only if a rule gets that far (_unicode_offsets).
             tokens = _unicode_tokens(text)
@@ -237,10 +255,10 @@ class FieldText:
         if (self._starts is None or self._ends is None) and self._unicode:
             self._starts, self._ends = _unicode_offsets(self.text)
         if self._starts is None or self._ends is None:
-            # Folded as fast_fold does (accents to their ASCII letter, "?" past U+00FF): one
-            # byte per character, so the tokens' byte offsets are their character offsets.
-            aligned = self.text.encode("latin-1", "replace").translate(_LATIN1_FOLD)
-            self._starts, self._ends = _run_offsets(aligned)
+            # fast_fold keeps one byte per character (accents folded to their ASCII letter,
+            # other signs blanked), so the tokens' byte offsets are their character offsets.
+            assert self._folded is not None
+            self._starts, self._ends = _run_offsets(self._folded)
         return self._starts, self._ends
 
     @property

@@ -28,6 +28,7 @@ from stream.engine.text import (
     _LATIN1_FOLD,
     _NON_ASCII_WORDISH,
     FieldText,
+    _unicode_offsets,
     _unicode_tokens,
     fast_fold,
     fast_fold_fields,
@@ -102,29 +103,41 @@ def test_latin1_fold_keeps_the_tokens_and_flags_word_characters(text: str) -> No
         assert folded.decode("ascii").split() == _unicode_tokens(text)
 
 
-# Signs past U+00FF as English news has them (quotes, dashes, ellipsis, euro, trade mark), an
-# astral symbol, a lone surrogate, and Latin-1 signs: none of them a word character.
-typographic_text = st.text(
-    alphabet=st.sampled_from(
-        [
-            *"Ab9 .,'\"-\n\u00a3\u00a0\u00bb",
-            *"\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u20ac\u2122",
-            "\U0001f600", "\ud800", "x",
-        ]
-    ),
-    max_size=40,
-)
+def drawn_from(*characters: str) -> st.SearchStrategy[str]:
+    return st.text(alphabet=st.sampled_from(characters), max_size=40)
 
 
-@settings(max_examples=400, deadline=None)
-@given(typographic_text)
-def test_typographic_signs_fold_to_one_space_each(text: str) -> None:
-    """Folded from the UTF-8 bytes: the same bytes as copying each sign as "?", a separator."""
+def folded_in_place(text: str) -> bytes:
+    """fast_fold's bytes for ``text``, which must keep one byte per character."""
     folded = fast_fold(text)
     assert folded is not None
     assert len(folded) == len(text)
-    assert folded == text.encode("latin-1", "replace").translate(_LATIN1_FOLD)
     assert folded.decode("ascii").split() == _unicode_tokens(text)
+    return folded
+
+
+# Signs past U+00FF as English news has them (quotes, dashes, ellipsis, euro, trade mark), an
+# astral symbol, a lone surrogate, and Latin-1 signs: none of them a word character.
+TYPOGRAPHIC = (
+    *"Ab9 .,'\"-\n\u00a3\u00a0\u00bb", *"\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u20ac"
+)
+# Letters past U+00FF that fold to one ASCII letter ("ğ" of Erdoğan, "š" of Babiš, "İ").
+FOLDABLE = (*"Erdoan Babi .,'-\n\u00e9\u00a3", *"\u011f\u0161\u0130\u0101\u010d\u2019\u2014")
+
+
+@settings(max_examples=400, deadline=None)
+@given(drawn_from(*TYPOGRAPHIC, "\u2122", "\U0001f600", "\ud800", "x"))
+def test_typographic_signs_fold_to_one_space_each(text: str) -> None:
+    """Folded from the UTF-8 bytes: the same bytes as copying each sign as "?", a separator."""
+    assert folded_in_place(text) == text.encode("latin-1", "replace").translate(_LATIN1_FOLD)
+
+
+@settings(max_examples=400, deadline=None)
+@given(drawn_from(*FOLDABLE))
+def test_letters_past_latin1_fold_in_place(text: str) -> None:
+    """ "Erdoğan" takes the byte path too, with the Unicode tokenizer's tokens and offsets."""
+    folded_in_place(text)
+    assert FieldText(text).spans == list(zip(*_unicode_offsets(text), strict=True))
 
 
 @settings(max_examples=300, deadline=None)
