@@ -19,7 +19,7 @@ from stream.models import Article, Match
 __all__ = ["evaluate_batch", "parse_article"]
 
 # The model's own validator, called without ``model_validate_json`` around it: the same
-# validation and the same Article, and a tenth less time per article (0.3 µs of about 3).
+# validation and the same Article, and about 0.2 µs less of some 3 µs per article.
 _validate_json = Article.__pydantic_validator__.validate_json
 
 

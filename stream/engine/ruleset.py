@@ -272,9 +272,9 @@ class RuleSet:
     def _may_fire(self, padded: bytes) -> bool:
         """The prescan's rule checks, on what the presence screen says may occur.
 
-        First on keys (a superset of the automaton's), then on terms: a key's terms count as
-        occurring, except that a phrase going on after a prefix key is looked for whole. So
-        False means no rule survives the prescan's checks.
+        First on keys (the automaton's, and every key the screen cannot spell), then on
+        terms: a key's terms count as occurring, except that a phrase going on after a prefix
+        key is looked for whole. So False means no rule survives the prescan's checks.
         """
         present = None if self._presence is None else self._presence.present(padded)
         if present is None:

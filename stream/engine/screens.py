@@ -41,7 +41,7 @@ class KeyPresence:
     requires. The same literals as the gate's, for every required key, answer that first,
     exactly for every key that can be spelled: keys of up to three tokens by their literals,
     a longer phrase by a pair of its tokens and then its own regex. Text with a space run
-    longer than the literals spell (2 articles in 100) is scanned again with its runs cut to
+    longer than the literals spell (about 1 article in 100) is scanned again with its runs cut to
     :data:`RUN_LIMIT` spaces, which leaves its tokens as they were. Keys that cannot be
     spelled (``re:`` terms, non-ASCII tokens) are always reported.
     """

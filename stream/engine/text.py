@@ -29,6 +29,8 @@ from functools import lru_cache
 
 import numpy
 
+from stream.engine.sentences import sentence_breaks
+
 __all__ = [
     "FIELD_MARK",
     "FieldText",
@@ -65,28 +67,6 @@ _FIELDS_FOLD = bytes([FIELD_MARK]) + _ASCII_FOLD[1:]
 # For Latin-1 text, one byte per character (the tables are built below, after ``fold``).
 _WORDISH = 1
 _TERM_PART = re.compile(rf"((?:[^\W_]|[{_MARKS}])+)(\*?)")
-
-# A sentence ends at . ! ? (possibly closed by quotes or brackets) followed by space and a
-# capital, digit or opening quote; or at a line break.
-_CLOSERS = "\"'\u2019\u201d)]"
-_OPENERS = "\"'\u2018\u201c(["
-# Written to start with one character class (and the line-break case told apart by a
-# lookbehind) so the regex engine skips ahead to candidate characters instead of trying both
-# alternatives at every position: the same matches, about four times faster.
-_SENTENCE_END = re.compile(
-    rf"[.!?\u2026\n](?:(?<=\n)\n*|[{re.escape(_CLOSERS)}]*\s+"
-    rf"(?=[{re.escape(_OPENERS)}]?[A-Z0-9À-Þ]))"
-)
-_WORD_SPLIT = re.compile(rf"[\s{re.escape(_OPENERS)}]")
-_ABBREVIATIONS = frozenset(
-    {
-        "mr", "mrs", "ms", "dr", "st", "prof", "gen", "col", "lt", "sgt", "capt", "cmdr",
-        "gov", "sen", "rep", "rev", "jr", "sr", "vs", "etc", "inc", "ltd", "co", "corp", "no",
-        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-        "fig", "approx", "dept", "est",
-    }
-)
-
 
 @lru_cache(maxsize=65536)
 def fold(token: str) -> str:
@@ -129,9 +109,9 @@ def _ascii_letter(char: str) -> str | None:
 def fast_fold(text: str) -> bytes | None:
     """``text`` as bytes of ``[a-z0-9 ]`` (tokens lowercased, separators blanked), or None.
 
-    None means the text has a non-ASCII word character the byte tables cannot fold and needs
-    the Unicode tokenizer: anything past U+00FF, or a Latin-1 one such as "ß" (accented
-    letters such as "é" fold to their ASCII letter). The bytes hold exactly the folded tokens,
+    None means the text has a non-ASCII word character that does not fold to one ASCII
+    letter or digit ("ß", "ł", Cyrillic, a combining mark) and needs the Unicode tokenizer;
+    letters such as "é" or "ğ" fold to theirs. The bytes hold exactly the folded tokens,
     separated by runs of spaces rather than one space (one byte per character of the text).
     """
     return _fold_bytes(text, _ASCII_FOLD, _LATIN1_FOLD)
@@ -158,8 +138,7 @@ def _fold_bytes(text: str, table: bytes, latin1_table: bytes) -> bytes | None:
         # same table pass.
         folded = text.encode("latin-1").translate(latin1_table)
     except UnicodeEncodeError:
-        # Past U+00FF (curly quotes, dashes, Cyrillic): a word character there needs the
-        # Unicode tokenizer.
+        # Past U+00FF (curly quotes, dashes, "ğ", Cyrillic).
         # Every byte of a multi-byte UTF-8 sequence is >= 0x80, so deleting the ASCII bytes
         # leaves the non-ASCII characters (lone surrogates too) to look at.
         encoded = text.encode("utf-8", "surrogatepass")
@@ -298,7 +277,7 @@ class FieldText:
     def sentence_of(self, token: int) -> int:
         """Sentence number of a token (0-based), for ``near`` inside one sentence."""
         if self._sentence_breaks is None:
-            self._sentence_breaks = _sentence_breaks(self.text)
+            self._sentence_breaks = sentence_breaks(self.text)
         if not self._sentence_breaks:
             return 0
         starts, _ = self._offsets()
@@ -309,7 +288,7 @@ class FieldText:
     def sentence_of_char(self, pos: int) -> int:
         """Sentence number of a character offset."""
         if self._sentence_breaks is None:
-            self._sentence_breaks = _sentence_breaks(self.text)
+            self._sentence_breaks = sentence_breaks(self.text)
         return bisect.bisect_right(self._sentence_breaks, pos)
 
     def snippet(self, start: int, end: int, width: int = 60) -> str:
@@ -404,18 +383,3 @@ def _unicode_offsets(text: str) -> tuple[list[int], list[int]]:
         starts.extend([start] * pieces)
         ends.extend([end] * pieces)
     return starts, ends
-
-
-def _sentence_breaks(text: str) -> list[int]:
-    """Character offsets where a new sentence starts."""
-    breaks: list[int] = []
-    for match in _SENTENCE_END.finditer(text):
-        if "\n" in match.group():
-            breaks.append(match.end())
-            continue
-        before = text[max(0, match.start() - 12) : match.start() + 1].rstrip(_CLOSERS)
-        word = _WORD_SPLIT.split(before)[-1].rstrip(".!?\u2026").lower()
-        if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-            continue
-        breaks.append(match.end())
-    return breaks

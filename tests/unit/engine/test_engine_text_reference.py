@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stream.engine.compiler import _tail_follows
-from stream.engine.text import _CLOSERS, _MARKS, _OPENERS, _SENTENCE_END, FieldText, fold
+from stream.engine.sentences import CLOSERS, OPENERS, SENTENCE_END
+from stream.engine.text import _MARKS, FieldText, fold
 
 # The definition, written the slow and obvious way: a word character followed by word
 # characters and combining marks, or a run of marks; each folded, split again if folding
@@ -70,7 +71,7 @@ def test_token_at_joined_counts_like_it_indexes(text: str) -> None:
 
 # Sentence ends, written as two plain alternatives.
 _REFERENCE_END = re.compile(
-    rf"[.!?\u2026][{re.escape(_CLOSERS)}]*\s+(?=[{re.escape(_OPENERS)}]?[A-Z0-9À-Þ])|\n+"
+    rf"[.!?\u2026][{re.escape(CLOSERS)}]*\s+(?=[{re.escape(OPENERS)}]?[A-Z0-9À-Þ])|\n+"
 )
 SENTENCE_PIECES = st.sampled_from(
     [
@@ -83,7 +84,7 @@ SENTENCE_PIECES = st.sampled_from(
 @settings(max_examples=500, deadline=None)
 @given(st.lists(SENTENCE_PIECES, max_size=40).map("".join))
 def test_sentence_end_matches_the_reference(text: str) -> None:
-    assert [m.span() for m in _SENTENCE_END.finditer(text)] == [
+    assert [m.span() for m in SENTENCE_END.finditer(text)] == [
         m.span() for m in _REFERENCE_END.finditer(text)
     ]
 
@@ -91,7 +92,7 @@ def test_sentence_end_matches_the_reference(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text())
 def test_sentence_end_matches_the_reference_on_any_text(text: str) -> None:
-    assert [m.span() for m in _SENTENCE_END.finditer(text)] == [
+    assert [m.span() for m in SENTENCE_END.finditer(text)] == [
         m.span() for m in _REFERENCE_END.finditer(text)
     ]
 
