@@ -40,7 +40,13 @@ from typing import cast
 
 import re2
 
-from stream.engine.spelling import FAST_TOKEN, RUN_LIMIT, SPELLED_TOKENS, spell_key
+from stream.engine.spelling import (
+    FAST_TOKEN,
+    RUN_LIMIT,
+    SPELLED_TOKENS,
+    phrase_pattern,
+    spell_key,
+)
 from stream.engine.text import fast_fold, fast_fold_fields
 
 try:
@@ -126,7 +132,7 @@ class KeyGate:
         """False only when none of the keys can occur in ``folded`` (fast-path bytes)."""
         if self._database is not None:
             return self._search(b" " + folded + b" ")
-        return self._regex is not None and self._regex.search(folded) is not None
+        return self._regex_admits(folded)
 
     def admits_text(self, title: str, body: str) -> bool | None:
         """Whether a key may occur in title or body; None if either needs the Unicode path."""
@@ -152,7 +158,7 @@ class KeyGate:
         """:meth:`admits` for the bytes :meth:`fold` returns."""
         if self._database is not None:
             return self._search(padded)
-        return self._regex is not None and self._regex.search(padded) is not None
+        return self._regex_admits(padded)
 
     def admits_many(self, padded: Sequence[bytes]) -> list[bool]:
         """:meth:`admits_padded` for each of several :meth:`fold` results, in one scan.
@@ -203,10 +209,11 @@ class KeyGate:
         except hyperscan.ScanTerminated:  # a key was proven: the scan stopped there
             return True
         except hyperscan.ScratchInUseError:  # another thread is scanning with this gate
-            return self._regex.search(padded) is not None
+            return self._regex_admits(padded)
         return self._decide(padded, found)
 
     def _regex_admits(self, padded: bytes) -> bool:
+        """RE2's answer: the reference, and the fallback when hyperscan cannot answer."""
         return self._regex is not None and self._regex.search(padded) is not None
 
     def _decide(self, padded: bytes, found: dict[int, int]) -> bool:
@@ -300,9 +307,9 @@ def _prefilter(
             kinds.extend([_PROVEN] * len(spelled))
             continue
         kind = _FIRST_PHRASE + len(phrases)
-        pattern = " " + " +".join(tokens) + (" " if closed else "")
+        pattern = phrase_pattern(tokens, closed)
         span = len(pattern) + RUN_LIMIT * len(tokens)
-        phrases[kind] = _Phrase(re2._Regexp(pattern.encode("ascii"), options), span)
+        phrases[kind] = _Phrase(re2._Regexp(pattern, options), span)
         kinds.extend([kind] * len(spelled))
     if any(" " in key.strip() for key in keys):
         literals.append(_LONG_RUN_PATTERN)

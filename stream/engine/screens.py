@@ -18,7 +18,13 @@ from typing import cast
 
 import re2
 
-from stream.engine.spelling import FAST_TOKEN, RUN_LIMIT, SPELLED_TOKENS, spell_key
+from stream.engine.spelling import (
+    FAST_TOKEN,
+    RUN_LIMIT,
+    SPELLED_TOKENS,
+    phrase_pattern,
+    spell_key,
+)
 
 try:
     import hyperscan
@@ -62,9 +68,8 @@ class KeyPresence:
             closed = text.endswith(" ")
             spaced = spaced or len(tokens) > 1
             if len(tokens) > SPELLED_TOKENS:
-                pattern = " " + " +".join(tokens) + (" " if closed else "")
                 # Built directly: re2.compile's module-wide cache would keep it after reloads.
-                phrases[key] = re2._Regexp(pattern.encode("ascii"), options)
+                phrases[key] = re2._Regexp(phrase_pattern(tokens, closed), options)
             spelled = spell_key(tokens, closed)
             literals.extend(spelled)
             self._kinds.extend([key] * len(spelled))
@@ -80,7 +85,7 @@ class KeyPresence:
         """Every key that occurs (and every unspellable one); None if the scratch is busy."""
         found = self._labels.scan(padded, self.always)
         if found is not None and _LONG_RUN_KEY in found:
-            padded = _LONG_RUNS.sub(_LONG_RUN[:RUN_LIMIT], padded)
+            padded = _LONG_RUNS.sub(b" " * RUN_LIMIT, padded)
             found = self._labels.scan(padded, self.always)
         if found is None:
             return None

@@ -11,7 +11,7 @@ import itertools
 import re
 from collections.abc import Sequence
 
-__all__ = ["FAST_TOKEN", "RUN_LIMIT", "SPELLED_TOKENS", "spell", "spell_key"]
+__all__ = ["FAST_TOKEN", "RUN_LIMIT", "SPELLED_TOKENS", "phrase_pattern", "spell", "spell_key"]
 
 # Folded fast-path fields hold only these tokens; a key with any other token cannot occur.
 FAST_TOKEN = re.compile(r"[a-z0-9]+")
@@ -50,3 +50,8 @@ def spell_key(tokens: Sequence[str], closed: bool) -> list[bytes]:
         return spell(tokens, closed)
     first = max(range(len(tokens) - 1), key=lambda i: _pair_rarity(tokens[i : i + 2]))
     return spell(tokens[first : first + 2], closed or first + 2 < len(tokens))
+
+
+def phrase_pattern(tokens: Sequence[str], closed: bool) -> bytes:
+    """The regex that finds a phrase whole in folded bytes, whatever its space runs."""
+    return (" " + " +".join(tokens) + (" " if closed else "")).encode("ascii")
