@@ -46,7 +46,7 @@ from stream.app import fetch_max_wait_ms, producer_batch_bytes, rebalance_timeou
 from stream.broker import EmbeddedBroker, TopicSpec, ensure_topics  # noqa: E402
 from stream.engine import load_rules  # noqa: E402
 from stream.errors import ArticleError  # noqa: E402
-from stream.ingest import evaluate_batch, parse_article  # noqa: E402
+from stream.ingest import ParsedBatch, evaluate_parsed, parse_fields  # noqa: E402
 from stream.intake import IntakeTuning  # noqa: E402
 from stream.models import Article  # noqa: E402
 from stream.settings import Settings  # noqa: E402
@@ -148,13 +148,13 @@ def engine_loop(rules: Path) -> Callable[[list[bytes]], None]:
     ruleset = load_rules([rules])
 
     def handle(values: list[bytes]) -> None:
-        articles = []
+        fields = []
         for value in values:
             try:
-                articles.append(parse_article(value))
+                fields.append(parse_fields(value))
             except ArticleError:
                 continue
-        evaluate_batch(ruleset, articles)
+        evaluate_parsed(ruleset, ParsedBatch(fields))
 
     return handle
 

@@ -33,13 +33,13 @@ from stream.delivery import (
 from stream.delivery.reload import watch_subscriptions
 from stream.dlq import redrive_destination, submit_redrive
 from stream.errors import ArticleError
-from stream.ingest import evaluate_batch, parse_article
+from stream.ingest import ParsedBatch, evaluate_parsed, parse_fields
 from stream.intake import Intake, IntakeTuning, ingest_group
 from stream.lag import LagSampler
 from stream.latency import article_timestamp, observe_delivery, stamp
 from stream.ledger_upkeep import LedgerUpkeep, PartitionTagged
 from stream.metrics import METRICS
-from stream.models import Alert, Article, MatchRecord
+from stream.models import Alert, MatchRecord
 from stream.rules_live import LiveRules
 from stream.runtime import Runtime
 from stream.settings import Settings
@@ -92,15 +92,19 @@ def install(
         METRICS.articles_consumed.inc(len(records))
         ruleset = rules.ruleset
         sent: list[Awaitable[Any]] = []
-        valid: list[tuple[ConsumerRecord[bytes, bytes], Article]] = []
+        kept: list[ConsumerRecord[bytes, bytes]] = []
+        fields: list[dict[str, Any]] = []
         for record in records:
             try:
-                valid.append((record, parse_article(record.value)))
+                fields.append(parse_fields(record.value))
             except ArticleError as exc:
                 METRICS.articles_invalid.inc()
                 sent.append(await _dead_letter_article(topics, record, str(exc)))
-        results = evaluate_batch(ruleset, [article for _, article in valid])
-        for (record, article), matches in zip(valid, results, strict=True):
+                continue
+            kept.append(record)
+        batch = ParsedBatch(fields)  # an Article is built only for articles that match
+        results = evaluate_parsed(ruleset, batch)
+        for index, (record, matches) in enumerate(zip(kept, results, strict=True)):
             if isinstance(matches, Exception):  # an engine fault must not stall the partition
                 log.error("rule evaluation failed on %s/%s/%s", record.topic, record.partition,
                           record.offset, exc_info=matches)
@@ -109,6 +113,7 @@ def install(
                 continue
             if not matches:
                 continue
+            article = batch.article(index)
             matched_at = datetime.now(UTC)
             for match in matches:
                 METRICS.rule_matches.labels(rule=match.rule_id).inc()

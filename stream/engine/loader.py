@@ -23,9 +23,10 @@ from stream.engine import schema
 from stream.engine.compiler import Group, LogicNode, NearNode, Node, TermTable, required_groups
 from stream.engine.compiler import term_error as _term_error
 from stream.engine.evaluate import CompiledRule
+from stream.engine.examples import CompiledExample
 from stream.engine.expand import Expansion, TableDefinition, expand_rule
 from stream.engine.lists import ListDefinition, ListRegistry
-from stream.engine.ruleset import CompiledExample, RuleSet
+from stream.engine.ruleset import RuleSet
 from stream.engine.source import (
     Located,
     Path_,

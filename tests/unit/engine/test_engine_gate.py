@@ -339,9 +339,26 @@ def test_a_batch_equals_one_at_a_time(
     property_rules: RuleSet, pairs: list[tuple[str, str]]
 ) -> None:
     articles = [Article(id=f"a{i}", title=t, body=b) for i, (t, b) in enumerate(pairs)]
-    assert property_rules.evaluate_many(articles) == [
-        property_rules.evaluate(article, gate=False) for article in articles
-    ]
+    expected = [property_rules.evaluate(article, gate=False) for article in articles]
+    assert property_rules.evaluate_many(articles) == expected
+    # Given titles and bodies, an article is built only when the rules look at it closely:
+    # every one that fired was, and with the prefilter, none the gate turned away.
+    asked: list[int] = []
+
+    def article(index: int) -> Article:
+        asked.append(index)
+        return articles[index]
+
+    assert property_rules.evaluate_texts(pairs, article) == expected
+    assert {i for i, found in enumerate(expected) if found} <= set(asked)
+    gate = property_rules.gate
+    assert gate is not None
+    if not gate.prefiltered:  # each article is evaluated on its own, so each is built
+        assert asked == list(range(len(pairs)))
+        return
+    for index, (title, body) in enumerate(pairs):
+        if gate.admits_text(title, body) is False:
+            assert index not in asked
 
 
 @pytest.mark.parametrize(
