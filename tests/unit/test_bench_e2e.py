@@ -48,5 +48,17 @@ def test_parts_left_out_are_left_out_of_the_summary(e2e: ModuleType) -> None:
 @pytest.mark.parametrize("text", ["0", "-2"])
 def test_rounds_must_be_positive(e2e: ModuleType, text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError):
-        e2e._positive(text)
-    assert e2e._positive("3") == 3
+        e2e.positive(text)
+    assert e2e.positive("3") == 3
+
+
+def test_the_table_lists_each_round_under_the_medians(e2e: ModuleType) -> None:
+    rounds = [{"ceiling": 100_000.0, "one": 52_000.0}, {"ceiling": 90_000.0, "one": 44_000.0}]
+    args = argparse.Namespace(latency_count=156, rate=10.0, rounds=2)
+    text = e2e.table({"embedded": e2e.summarize(rounds)}, 300_000, args)
+    row = next(line for line in text.splitlines() if line.startswith("| embedded |"))
+    # (b)/(a) is 0.52 and 0.49 in the rounds: their median, 0.50, not 48,000 / 95,000.
+    assert row.split(" | ")[1:7] == ["95,000", "-", "-", "48,000", "0.50", "-"]
+    assert "- embedded 1: ceiling 100,000, one 52,000" in text
+    assert "- embedded 2: ceiling 90,000, one 44,000" in text
+    assert "N = 300,000 articles; latency over 156 alerting articles at 10/s." in text
