@@ -158,7 +158,9 @@ class RuleSet:
         padded = None if key_gate is None else key_gate.fold(article.title, article.body)
         if padded is not None:
             assert key_gate is not None
-            return self._evaluate_admitted(article, padded, key_gate.admits_padded(padded))
+            if key_gate.admits_padded(padded) and self._may_fire(padded):
+                return self._evaluate_text(article)
+            return []
         if key_gate is None:
             fields = [FieldText(article.title), FieldText(article.body)]
         else:
@@ -201,12 +203,6 @@ class RuleSet:
                 results.append([])
         return results
 
-    def _evaluate_admitted(self, article: Article, padded: bytes, admitted: bool) -> list[Match]:
-        """The rest of :meth:`evaluate` once the gate has answered on ``padded``."""
-        if not admitted or not self._may_fire(padded):
-            return []
-        return self._evaluate_text(article)
-
     def _evaluate_text(self, article: Article) -> list[Match]:
         """Tokenized evaluation of an article the screens let through."""
         return self._evaluate_fields(article, [FieldText(article.title), FieldText(article.body)])
@@ -217,14 +213,8 @@ class RuleSet:
         present = prescan.present
         if not present and not self._always:
             return []
-        candidates: set[int] = set(self._always)
-        trigger = self._trigger
-        for key in present & self._trigger_keys:
-            candidates.update(trigger[key])
         # Cheap necessary condition first: every required set must have a key present.
-        satisfied = self._groups.satisfied(present)
-        of_rule = self._groups.of_rule
-        survivors = [position for position in sorted(candidates) if of_rule[position] <= satisfied]
+        survivors = self._candidates(present)
         if not survivors:
             return []
         # Then on terms: a key present may still be a phrase whose tail is missing.
@@ -252,6 +242,17 @@ class RuleSet:
                 matches.append(match)
         return matches
 
+    def _candidates(self, present: set[int]) -> list[int]:
+        """Positions of the rules that ``present`` keys trigger (or that need none) and that
+        have a key of every required group among them, in rule order."""
+        satisfied = self._groups.satisfied(present)
+        of_rule = self._groups.of_rule
+        trigger = self._trigger
+        candidates = set(self._always)
+        for key in present & self._trigger_keys:
+            candidates.update(trigger[key])
+        return [position for position in sorted(candidates) if of_rule[position] <= satisfied]
+
     def _may_fire(self, padded: bytes) -> bool:
         """The prescan's rule checks, on what the presence screen says may occur.
 
@@ -262,15 +263,7 @@ class RuleSet:
         present = None if self._presence is None else self._presence.present(padded)
         if present is None:
             return True
-        satisfied = self._groups.satisfied(present)
-        of_rule = self._groups.of_rule
-        trigger = self._trigger
-        survivors = {
-            position
-            for key in present & self._trigger_keys
-            for position in trigger[key]
-            if of_rule[position] <= satisfied
-        }
+        survivors = self._candidates(present)
         tails = self._tails
         if not survivors or tails is None:
             return bool(survivors)

@@ -78,6 +78,13 @@ def fold(token: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=4096)
+def _ascii_letter(char: str) -> str | None:
+    """The one ASCII letter or digit ``char`` folds to, if it folds to one."""
+    folded = fold(char)
+    return folded if len(folded) == 1 and folded.isascii() and folded.isalnum() else None
+
+
 def _latin1_byte(code: int) -> int:
     """What the Latin-1 fold table makes of character ``code`` (0x80-0xff).
 
@@ -89,21 +96,12 @@ def _latin1_byte(code: int) -> int:
     char = chr(code)
     if _NON_ASCII_WORDISH.fullmatch(char) is None:
         return 32
-    folded = fold(char)
-    if len(folded) == 1 and folded.isascii() and folded.isalnum():
-        return ord(folded)
-    return _WORDISH
+    letter = _ascii_letter(char)
+    return _WORDISH if letter is None else ord(letter)
 
 
 _LATIN1_FOLD = _ASCII_FOLD[:128] + bytes(map(_latin1_byte, range(128, 256)))
 _LATIN1_FIELDS_FOLD = bytes([FIELD_MARK]) + _LATIN1_FOLD[1:]
-
-
-@lru_cache(maxsize=4096)
-def _ascii_letter(char: str) -> str | None:
-    """The one ASCII letter or digit ``char`` folds to, if it folds to one."""
-    folded = fold(char)
-    return folded if len(folded) == 1 and folded.isascii() and folded.isalnum() else None
 
 
 def fast_fold(text: str) -> bytes | None:
